@@ -1,0 +1,263 @@
+"""The device's local store: one SQLite file, sensitive values sealed with the device key.
+
+Theory of operation. Every row that says anything about the user (own keys, what was observed,
+where they checked in, warnings received) is stored as one AES-GCM blob (see `_sealing`). The only
+cleartext column is the UTC day number of a row, kept so that the 14-day retention can delete
+old rows with one indexed statement on every write, without the key. Someone holding only the
+database file learns how many rows exist per day and nothing else; someone holding both the
+database and the key file (i.e. the unlocked phone) learns everything, as on a real phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import struct
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracewarn.device._sealing import Sealer, StoreCorrupted, load_or_create_key
+from tracewarn.device.clock import Clock, Randomness
+from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
+
+__all__ = [
+    "RETENTION_DAYS",
+    "DeviceStore",
+    "Observation",
+    "StoreCorrupted",
+    "StoredCheckIn",
+    "day_number",
+]
+
+RETENTION_DAYS = 14
+DB_NAME = "device.db"
+KEY_NAME = "device.key"
+_DATED_TABLES = ("teks", "observations", "checkins", "notifications")
+_OBSERVATION = struct.Struct("<16s4sqb")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS teks (day INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS observations (id INTEGER PRIMARY KEY, day INTEGER NOT NULL,
+    sealed BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS observations_day ON observations(day);
+CREATE TABLE IF NOT EXISTS checkins (id INTEGER PRIMARY KEY, day INTEGER NOT NULL,
+    sealed BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS checkins_day ON checkins(day);
+CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY, day INTEGER NOT NULL,
+    sealed BLOB NOT NULL);
+"""
+
+
+def day_number(moment: dt.datetime | int) -> int:
+    """UTC day index (days since 1970-01-01) of a moment or a Unix time in seconds."""
+    seconds = int(moment.timestamp()) if isinstance(moment, dt.datetime) else moment
+    return seconds // 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One received advertisement: RPI and AEM as broadcast, when (Unix s), and the RSSI in dBm."""
+
+    rpi: bytes
+    aem: bytes
+    time: int
+    rssi: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckIn:
+    """A check-in kept on the device. `qr_url` and `location_id` never leave it in clear."""
+
+    id: int
+    qr_url: str
+    location_id: bytes
+    start: int
+    end: int
+    submitted: bool = False
+
+
+class DeviceStore:
+    """Encrypted local store of one device. Open with `DeviceStore.open(directory, ...)`."""
+
+    def __init__(self, conn: sqlite3.Connection, sealer: Sealer, clock: Clock) -> None:
+        self._conn = conn
+        self._sealer = sealer
+        self._clock = clock
+
+    @classmethod
+    def open(cls, directory: Path, *, clock: Clock, randomness: Randomness) -> DeviceStore:
+        """Open (or create) the store in `directory`: `device.db` plus the separate `device.key`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        key = load_or_create_key(directory / KEY_NAME, randomness)
+        conn = sqlite3.connect(directory / DB_NAME, isolation_level=None)
+        conn.executescript(_SCHEMA)
+        return cls(conn, Sealer(key, randomness), clock)
+
+    @classmethod
+    def in_memory(cls, key: bytes, *, clock: Clock, randomness: Randomness) -> DeviceStore:
+        """A store that lives in memory only (simulations with many devices, tests)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.executescript(_SCHEMA)
+        return cls(conn, Sealer(key, randomness), clock)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # Retention runs inside every write transaction, so no write path can forget it.
+        cutoff = day_number(self._clock.now()) - RETENTION_DAYS + 1
+        self._conn.execute("BEGIN")
+        try:
+            for table in _DATED_TABLES:
+                self._conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff,))  # noqa: S608
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- settings and sync state -------------------------------------------------------------
+
+    def get_meta(self, name: str) -> Any:
+        row = self._conn.execute("SELECT sealed FROM meta WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        return json.loads(self._sealer.open("meta:" + name, 0, row[0]))
+
+    def set_meta(self, name: str, value: Any) -> None:
+        sealed = self._sealer.seal("meta:" + name, 0, json.dumps(value).encode())
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (name, sealed) VALUES (?, ?)", (name, sealed))
+
+    # -- own temporary exposure keys ---------------------------------------------------------
+
+    def put_tek(self, tek: TemporaryExposureKey) -> None:
+        day = tek.rolling_start_interval_number // EKROLLING_PERIOD
+        plain = struct.pack(
+            "<16sIH", tek.key_data, tek.rolling_start_interval_number, tek.rolling_period
+        )
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO teks (day, sealed) VALUES (?, ?)",
+                (day, self._sealer.seal("teks", day, plain)),
+            )
+
+    def tek_for_day(self, day: int) -> TemporaryExposureKey | None:
+        row = self._conn.execute("SELECT sealed FROM teks WHERE day = ?", (day,)).fetchone()
+        return None if row is None else self._open_tek(day, row[0])
+
+    def teks(self) -> list[TemporaryExposureKey]:
+        rows = self._conn.execute("SELECT day, sealed FROM teks ORDER BY day").fetchall()
+        return [self._open_tek(day, sealed) for day, sealed in rows]
+
+    def _open_tek(self, day: int, sealed: bytes) -> TemporaryExposureKey:
+        key_data, start, period = struct.unpack("<16sIH", self._sealer.open("teks", day, sealed))
+        return TemporaryExposureKey(key_data, start, period)
+
+    # -- observations --------------------------------------------------------------------------
+
+    def add_observations(self, observations: Iterable[Observation]) -> int:
+        # One sealed row per UTC day per call: a phone records scans in batches too, and sealing
+        # a batch instead of each scan keeps a 5-day town simulation inside its time budget.
+        by_day: dict[int, list[bytes]] = {}
+        for obs in observations:
+            packed = _OBSERVATION.pack(obs.rpi, obs.aem, obs.time, obs.rssi)
+            by_day.setdefault(day_number(obs.time), []).append(packed)
+        rows = [
+            (day, self._sealer.seal("observations", day, b"".join(chunks)))
+            for day, chunks in sorted(by_day.items())
+        ]
+        with self._write() as conn:
+            conn.executemany("INSERT INTO observations (day, sealed) VALUES (?, ?)", rows)
+        return sum(len(chunks) for chunks in by_day.values())
+
+    def observations(self) -> list[Observation]:
+        rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
+        out = []
+        for day, sealed in rows:
+            plain = self._sealer.open("observations", day, sealed)
+            out.extend(Observation(*fields) for fields in _OBSERVATION.iter_unpack(plain))
+        return out
+
+    # -- check-ins -----------------------------------------------------------------------------
+
+    def add_check_in(self, qr_url: str, location_id: bytes, start: int, end: int) -> int:
+        day = day_number(end)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO checkins (day, sealed) VALUES (?, ?)",
+                (day, self._seal_check_in(day, qr_url, location_id, start, end, submitted=False)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def check_ins(self) -> list[StoredCheckIn]:
+        rows = self._conn.execute("SELECT id, day, sealed FROM checkins ORDER BY id").fetchall()
+        out = []
+        for row_id, day, sealed in rows:
+            data = json.loads(self._sealer.open("checkins", day, sealed))
+            out.append(
+                StoredCheckIn(
+                    row_id,
+                    data["qr_url"],
+                    bytes.fromhex(data["location_id"]),
+                    data["start"],
+                    data["end"],
+                    data["submitted"],
+                )
+            )
+        return out
+
+    def mark_submitted(self, check_in_ids: Iterable[int]) -> None:
+        wanted = set(check_in_ids)
+        updates = [
+            (
+                self._seal_check_in(
+                    day_number(c.end), c.qr_url, c.location_id, c.start, c.end, submitted=True
+                ),
+                c.id,
+            )
+            for c in self.check_ins()
+            if c.id in wanted
+        ]
+        with self._write() as conn:
+            conn.executemany("UPDATE checkins SET sealed = ? WHERE id = ?", updates)
+
+    def _seal_check_in(
+        self, day: int, qr_url: str, location_id: bytes, start: int, end: int, *, submitted: bool
+    ) -> bytes:
+        data = {
+            "qr_url": qr_url,
+            "location_id": location_id.hex(),
+            "start": start,
+            "end": end,
+            "submitted": submitted,
+        }
+        return self._sealer.seal("checkins", day, json.dumps(data).encode())
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def add_notification(self, day: int, payload: dict[str, Any]) -> None:
+        sealed = self._sealer.seal("notifications", day, json.dumps(payload).encode())
+        with self._write() as conn:
+            conn.execute("INSERT INTO notifications (day, sealed) VALUES (?, ?)", (day, sealed))
+
+    def notifications(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT day, sealed FROM notifications ORDER BY id").fetchall()
+        return [json.loads(self._sealer.open("notifications", d, s)) for d, s in rows]
+
+    def enforce_retention(self) -> None:
+        """Run the retention sweep without writing anything else (e.g. at app start)."""
+        with self._write():
+            pass
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+            for table in _DATED_TABLES
+        }
