@@ -18,6 +18,7 @@ __all__ = [
     "MatchingInputError",
     "ProtocolError",
     "QRCodeFormatError",
+    "RiskInputError",
     "SubmissionFormatError",
     "VerificationCodeError",
 ]
@@ -53,6 +54,10 @@ class MatchingInputError(ProtocolError):
 
 class ConfigurationError(ProtocolError):
     """A risk or protocol configuration is inconsistent (overlapping ranges, missing mappings)."""
+
+
+class RiskInputError(ProtocolError):
+    """An exposure window or other input to risk scoring is malformed or out of range."""
 
 
 class CheckInFormatError(ProtocolError):
