@@ -114,9 +114,10 @@ class DeviceStore:
         cutoff = day_number(self._clock.now()) - RETENTION_DAYS + 1
         self._conn.execute("BEGIN")
         try:
+            yield self._conn
+            # After the write, so that a row already too old when written is not kept either.
             for table in _DATED_TABLES:
                 self._conn.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff,))  # noqa: S608
-            yield self._conn
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

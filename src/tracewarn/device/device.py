@@ -1,0 +1,177 @@
+"""The virtual device: own keys, what it heard, where it checked in; sync and report on top.
+
+Theory of operation (GAEN crypto spec; CWA §3.6). A device has one temporary exposure key per
+UTC day, created lazily the first time the day's key is needed, valid from that midnight for 144
+intervals; every 10-minute interval it advertises that key's RPI with the AEM of its Bluetooth
+metadata. It records what it hears (RPI, AEM, time, RSSI) and its check-ins in its encrypted
+store, which forgets everything older than 14 days on every write. Everything that needs the
+time asks the injected `Clock`; every random byte comes from the injected `Randomness`. The
+backend is reached only through the `httpx.Client` given to `sync` / `report` (see `_sync` and
+`_report`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracewarn.device.clock import Clock, Randomness, SystemClock, SystemRandomness
+from tracewarn.device.store import DeviceStore, Observation, StoredCheckIn, day_number
+from tracewarn.protocol.gaen.keys import (
+    EKROLLING_PERIOD,
+    KEY_LENGTH,
+    BluetoothMetadata,
+    TemporaryExposureKey,
+    aem_key,
+    en_interval_number,
+    encrypt_metadata,
+    rolling_proximity_identifiers,
+)
+from tracewarn.protocol.presence.checkin import check_in as presence_check_in
+from tracewarn.protocol.presence.qr import parse_qr_url
+
+__all__ = ["DeviceConfig", "VirtualDevice"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    """Settings of one device (kept in its store so the CLI can reopen it)."""
+
+    region: str = "DE"
+    # Calibrated TX power advertised in the metadata; attenuation = tx_power - RSSI.
+    tx_power: int = -10
+    calibration_confidence: int = 3
+
+    def metadata(self) -> bytes:
+        return BluetoothMetadata(1, 0, self.calibration_confidence, self.tx_power).to_bytes()
+
+
+class VirtualDevice:
+    """One phone running the app. Build with `VirtualDevice.open(directory)` or from a store."""
+
+    def __init__(
+        self,
+        store: DeviceStore,
+        *,
+        clock: Clock,
+        randomness: Randomness,
+        config: DeviceConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.randomness = randomness
+        saved = store.get_meta("config")
+        if config is None:
+            config = DeviceConfig(**saved) if saved else DeviceConfig()
+        if saved != _config_json(config):
+            store.set_meta("config", _config_json(config))
+        self.config = config
+        self._advert_cache: dict[int, list[tuple[bytes, bytes]]] = {}
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        *,
+        clock: Clock | None = None,
+        randomness: Randomness | None = None,
+        config: DeviceConfig | None = None,
+    ) -> VirtualDevice:
+        clock = clock or SystemClock()
+        randomness = randomness or SystemRandomness()
+        store = DeviceStore.open(directory, clock=clock, randomness=randomness)
+        return cls(store, clock=clock, randomness=randomness, config=config)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now(self) -> int:
+        return int(self.clock.now().timestamp())
+
+    # -- own keys and advertisements ------------------------------------------------------------
+
+    def tek_for_day(self, day: int) -> TemporaryExposureKey:
+        """The key of a UTC day, created from fresh random bytes the first time it is needed."""
+        tek = self.store.tek_for_day(day)
+        if tek is None:
+            tek = TemporaryExposureKey(
+                self.randomness.token_bytes(KEY_LENGTH), day * EKROLLING_PERIOD, EKROLLING_PERIOD
+            )
+            self.store.put_tek(tek)
+        return tek
+
+    def current_tek(self) -> TemporaryExposureKey:
+        """Today's key: a new one starts at every UTC midnight (GAEN key schedule)."""
+        return self.tek_for_day(day_number(self.clock.now()))
+
+    def day_advertisements(self, day: int) -> list[tuple[bytes, bytes]]:
+        """(RPI, AEM) for each of the day's 144 intervals, derived in one AES call."""
+        cached = self._advert_cache.get(day)
+        if cached is None:
+            tek = self.tek_for_day(day)
+            aemk, metadata = aem_key(tek.key_data), self.config.metadata()
+            rpis = rolling_proximity_identifiers(tek.key_data, tek.rolling_start_interval_number)
+            cached = [(rpi, encrypt_metadata(aemk, rpi, metadata)) for rpi in rpis]
+            self._advert_cache = {day: cached}
+        return cached
+
+    def advertisement(self, moment: dt.datetime | None = None) -> tuple[bytes, bytes]:
+        """The (RPI, AEM) this device broadcasts at `moment` (default: now)."""
+        interval = en_interval_number(moment or self.clock.now())
+        return self.day_advertisements(interval // EKROLLING_PERIOD)[interval % EKROLLING_PERIOD]
+
+    # -- what it hears --------------------------------------------------------------------------
+
+    def observe(self, rpi: bytes, aem: bytes, rssi: int, time: int | None = None) -> None:
+        """Record one received advertisement (default time: now)."""
+        self.observe_many([Observation(rpi, aem, self.now() if time is None else time, rssi)])
+
+    def observe_many(self, observations: Iterable[Observation]) -> int:
+        checked = []
+        for obs in observations:
+            if len(obs.rpi) != KEY_LENGTH or len(obs.aem) != 4:
+                raise ValueError("an observation has a 16-byte RPI and a 4-byte AEM")
+            checked.append(obs)
+        return self.store.add_observations(checked)
+
+    # -- check-ins ------------------------------------------------------------------------------
+
+    def check_in(
+        self, qr_url: str, *, start: int | None = None, end: int | None = None
+    ) -> StoredCheckIn:
+        """Scan a QR code (validated as CWA §3.3) and store the stay; end defaults as CWA does."""
+        scanned = parse_qr_url(qr_url)
+        begin = self.now() if start is None else start
+        planned = presence_check_in(scanned.payload, begin)
+        finish = planned.end if end is None else end
+        if finish < begin:
+            raise ValueError("a check-in cannot end before it starts")
+        row = self.store.add_check_in(qr_url, planned.location_id, begin, finish)
+        return StoredCheckIn(row, qr_url, planned.location_id, begin, finish)
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """What the app's home screen shows, plus counts of what the store holds."""
+        notifications = self.store.notifications()
+        return {
+            "now": self.clock.now().isoformat(),
+            "region": self.config.region,
+            "keys": len(self.store.teks()),
+            "observations": len(self.store.observations()),
+            "check_ins": len(self.store.check_ins()),
+            "last_sync": self.store.get_meta("last_sync"),
+            "notifications": notifications,
+            "risk": notifications[-1] if notifications else None,
+        }
+
+
+def _config_json(config: DeviceConfig) -> dict[str, Any]:
+    return {
+        "region": config.region,
+        "tx_power": config.tx_power,
+        "calibration_confidence": config.calibration_confidence,
+    }
