@@ -107,4 +107,4 @@ def test_seeded_randomness_is_reproducible_and_separated_by_name() -> None:
 
 def test_manual_clock_rejects_naive_times() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        ManualClock(dt.datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+        ManualClock(dt.datetime(2026, 1, 1))
