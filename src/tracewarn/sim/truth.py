@@ -1,0 +1,100 @@
+"""Ground truth about one case: who was really close to them, and who shared a place with them.
+
+The radio model makes attenuations noisy; this module uses the *true* distances and stays, so
+warnings raised through the protocol can be scored against what actually happened. A close
+contact is the usual public-health definition: within 2 m for at least 15 minutes (summed over
+the scans of one day). A place contact overlapped with the case at a check-in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracewarn.sim.encounters import SCAN_PERIOD_S, Scans
+from tracewarn.sim.town import CHECK_IN_SETTINGS, Setting, Town
+
+__all__ = ["CLOSE_DISTANCE_M", "CLOSE_MINUTES", "Contact", "GroundTruth", "ground_truth"]
+
+CLOSE_DISTANCE_M = 2.0
+CLOSE_MINUTES = 15
+
+
+@dataclass(slots=True)
+class Contact:
+    """What one person really shared with the case, per simulated day."""
+
+    person: int
+    close_minutes: dict[int, int] = field(default_factory=dict)
+    nearby_minutes: dict[int, int] = field(default_factory=dict)
+    settings: set[str] = field(default_factory=set)
+    # (day, place index) -> minutes of overlap at a check-in place
+    place_overlap_minutes: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    @property
+    def close(self) -> bool:
+        return any(m >= CLOSE_MINUTES for m in self.close_minutes.values())
+
+    @property
+    def shared_place(self) -> bool:
+        return any(m > 0 for m in self.place_overlap_minutes.values())
+
+    @property
+    def exposed(self) -> bool:
+        return self.close or self.shared_place
+
+
+@dataclass(slots=True)
+class GroundTruth:
+    case: int
+    contacts: dict[int, Contact]
+
+    def exposed(self) -> set[int]:
+        return {p for p, c in self.contacts.items() if c.exposed}
+
+    def met_or_shared(self) -> set[int]:
+        return set(self.contacts)
+
+
+def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTruth:
+    contacts: dict[int, Contact] = {}
+
+    def contact(person: int) -> Contact:
+        return contacts.setdefault(person, Contact(person))
+
+    minutes_per_scan = SCAN_PERIOD_S // 60
+    for day, scans in enumerate(scans_by_day):
+        # One direction only (the case advertising) so each pair scan counts once.
+        mine = scans.advertiser == case
+        others = scans.observer[mine]
+        close = scans.distance[mine] <= CLOSE_DISTANCE_M
+        for person in np.unique(others):
+            sel = others == person
+            c = contact(int(person))
+            c.nearby_minutes[day] = int(sel.sum()) * minutes_per_scan
+            c.close_minutes[day] = int((sel & close).sum()) * minutes_per_scan
+            places = np.unique(scans.place[mine][sel])
+            c.settings.update(Setting(town.places[p].setting).name.lower() for p in places)
+
+        stays = town.days[day]
+        is_check_in_place = np.isin(
+            np.array([town.places[p].setting for p in stays.place]), CHECK_IN_SETTINGS
+        )
+        case_stays = np.flatnonzero((stays.person == case) & is_check_in_place)
+        for s in case_stays:
+            same = np.flatnonzero(
+                (stays.place == stays.place[s]) & (stays.person != case) & is_check_in_place
+            )
+            overlap = np.minimum(stays.end[same], stays.end[s]) - np.maximum(
+                stays.start[same], stays.start[s]
+            )
+            for other, seconds in zip(stays.person[same], overlap, strict=True):
+                if seconds > 0:
+                    c = contact(int(other))
+                    key = (day, int(stays.place[s]))
+                    c.place_overlap_minutes[key] = c.place_overlap_minutes.get(key, 0) + int(
+                        seconds // 60
+                    )
+                    c.settings.add(Setting(town.places[int(stays.place[s])].setting).name.lower())
+    return GroundTruth(case, contacts)
