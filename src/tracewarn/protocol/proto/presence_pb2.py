@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tracewarn/protocol/proto/presence.proto\x12\x12tracewarn.presence\"\xaf\x01\n\rQRCodePayload\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x37\n\x0clocationData\x18\x02 \x01(\x0b\x32!.tracewarn.presence.TraceLocation\x12@\n\x11\x63rowdNotifierData\x18\x03 \x01(\x0b\x32%.tracewarn.presence.CrowdNotifierData\x12\x12\n\nvendorData\x18\x04 \x01(\x0c\"t\n\rTraceLocation\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x16\n\x0estartTimestamp\x18\x05 \x01(\x04\x12\x14\n\x0c\x65ndTimestamp\x18\x06 \x01(\x04\"R\n\x11\x43rowdNotifierData\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x11\n\tpublicKey\x18\x02 \x01(\x0c\x12\x19\n\x11\x63ryptographicSeed\x18\x03 \x01(\x0c\"~\n\x0f\x43WALocationData\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x33\n\x04type\x18\x02 \x01(\x0e\x32%.tracewarn.presence.TraceLocationType\x12%\n\x1d\x64\x65\x66\x61ultCheckInLengthInMinutes\x18\x03 \x01(\r\"t\n\x07\x43heckIn\x12\x12\n\nlocationId\x18\x01 \x01(\x0c\x12\x1b\n\x13startIntervalNumber\x18\x02 \x01(\r\x12\x19\n\x11\x65ndIntervalNumber\x18\x03 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x04 \x01(\r\"[\n\rCheckInRecord\x12\x1b\n\x13startIntervalNumber\x18\x01 \x01(\r\x12\x0e\n\x06period\x18\x02 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x03 \x01(\r\"i\n\x16\x43heckInProtectedReport\x12\x16\n\x0elocationIdHash\x18\x01 \x01(\x0c\x12\n\n\x02iv\x18\x02 \x01(\x0c\x12\x1e\n\x16\x65ncryptedCheckInRecord\x18\x03 \x01(\x0c\x12\x0b\n\x03mac\x18\x04 \x01(\x0c\"\xda\x01\n\x13TraceWarningPackage\x12\x16\n\x0eintervalNumber\x18\x01 \x01(\r\x12\x0e\n\x06region\x18\x02 \x01(\t\x12N\n\x14timeIntervalWarnings\x18\x03 \x03(\x0b\x32,.tracewarn.presence.TraceTimeIntervalWarningB\x02\x18\x01\x12K\n\x17\x63heckInProtectedReports\x18\x04 \x03(\x0b\x32*.tracewarn.presence.CheckInProtectedReport\"~\n\x18TraceTimeIntervalWarning\x12\x16\n\x0elocationIdHash\x18\x01 \x01(\x0c\x12\x1b\n\x13startIntervalNumber\x18\x02 \x01(\r\x12\x0e\n\x06period\x18\x03 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x04 \x01(\r*\xa1\x04\n\x11TraceLocationType\x12\x1d\n\x19LOCATION_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1dLOCATION_TYPE_PERMANENT_OTHER\x10\x01\x12!\n\x1dLOCATION_TYPE_TEMPORARY_OTHER\x10\x02\x12\"\n\x1eLOCATION_TYPE_PERMANENT_RETAIL\x10\x03\x12(\n$LOCATION_TYPE_PERMANENT_FOOD_SERVICE\x10\x04\x12!\n\x1dLOCATION_TYPE_PERMANENT_CRAFT\x10\x05\x12%\n!LOCATION_TYPE_PERMANENT_WORKPLACE\x10\x06\x12\x33\n/LOCATION_TYPE_PERMANENT_EDUCATIONAL_INSTITUTION\x10\x07\x12+\n\'LOCATION_TYPE_PERMANENT_PUBLIC_BUILDING\x10\x08\x12*\n&LOCATION_TYPE_TEMPORARY_CULTURAL_EVENT\x10\t\x12)\n%LOCATION_TYPE_TEMPORARY_CLUB_ACTIVITY\x10\n\x12)\n%LOCATION_TYPE_TEMPORARY_PRIVATE_EVENT\x10\x0b\x12+\n\'LOCATION_TYPE_TEMPORARY_WORSHIP_SERVICE\x10\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'tracewarn/protocol/proto/presence.proto\x12\x12tracewarn.presence\"\xaf\x01\n\rQRCodePayload\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x37\n\x0clocationData\x18\x02 \x01(\x0b\x32!.tracewarn.presence.TraceLocation\x12@\n\x11\x63rowdNotifierData\x18\x03 \x01(\x0b\x32%.tracewarn.presence.CrowdNotifierData\x12\x12\n\nvendorData\x18\x04 \x01(\x0c\"t\n\rTraceLocation\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x16\n\x0estartTimestamp\x18\x05 \x01(\x04\x12\x14\n\x0c\x65ndTimestamp\x18\x06 \x01(\x04\"R\n\x11\x43rowdNotifierData\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x11\n\tpublicKey\x18\x02 \x01(\x0c\x12\x19\n\x11\x63ryptographicSeed\x18\x03 \x01(\x0c\"\xb8\x01\n\x0f\x43WALocationData\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x33\n\x04type\x18\x02 \x01(\x0e\x32%.tracewarn.presence.TraceLocationType\x12%\n\x1d\x64\x65\x66\x61ultCheckInLengthInMinutes\x18\x03 \x01(\r\x12\x38\n\ttracewarn\x18\x64 \x01(\x0b\x32%.tracewarn.presence.TracewarnLocation\"\x91\x01\n\x11TracewarnLocation\x12\x0f\n\x07version\x18\x01 \x01(\r\x12\x37\n\x04type\x18\x02 \x01(\x0e\x32).tracewarn.presence.TracewarnLocationType\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x13\n\x0bserviceDate\x18\x05 \x01(\t\"t\n\x07\x43heckIn\x12\x12\n\nlocationId\x18\x01 \x01(\x0c\x12\x1b\n\x13startIntervalNumber\x18\x02 \x01(\r\x12\x19\n\x11\x65ndIntervalNumber\x18\x03 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x04 \x01(\r\"[\n\rCheckInRecord\x12\x1b\n\x13startIntervalNumber\x18\x01 \x01(\r\x12\x0e\n\x06period\x18\x02 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x03 \x01(\r\"i\n\x16\x43heckInProtectedReport\x12\x16\n\x0elocationIdHash\x18\x01 \x01(\x0c\x12\n\n\x02iv\x18\x02 \x01(\x0c\x12\x1e\n\x16\x65ncryptedCheckInRecord\x18\x03 \x01(\x0c\x12\x0b\n\x03mac\x18\x04 \x01(\x0c\"\xda\x01\n\x13TraceWarningPackage\x12\x16\n\x0eintervalNumber\x18\x01 \x01(\r\x12\x0e\n\x06region\x18\x02 \x01(\t\x12N\n\x14timeIntervalWarnings\x18\x03 \x03(\x0b\x32,.tracewarn.presence.TraceTimeIntervalWarningB\x02\x18\x01\x12K\n\x17\x63heckInProtectedReports\x18\x04 \x03(\x0b\x32*.tracewarn.presence.CheckInProtectedReport\"~\n\x18TraceTimeIntervalWarning\x12\x16\n\x0elocationIdHash\x18\x01 \x01(\x0c\x12\x1b\n\x13startIntervalNumber\x18\x02 \x01(\r\x12\x0e\n\x06period\x18\x03 \x01(\r\x12\x1d\n\x15transmissionRiskLevel\x18\x04 \x01(\r*\xa1\x04\n\x11TraceLocationType\x12\x1d\n\x19LOCATION_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1dLOCATION_TYPE_PERMANENT_OTHER\x10\x01\x12!\n\x1dLOCATION_TYPE_TEMPORARY_OTHER\x10\x02\x12\"\n\x1eLOCATION_TYPE_PERMANENT_RETAIL\x10\x03\x12(\n$LOCATION_TYPE_PERMANENT_FOOD_SERVICE\x10\x04\x12!\n\x1dLOCATION_TYPE_PERMANENT_CRAFT\x10\x05\x12%\n!LOCATION_TYPE_PERMANENT_WORKPLACE\x10\x06\x12\x33\n/LOCATION_TYPE_PERMANENT_EDUCATIONAL_INSTITUTION\x10\x07\x12+\n\'LOCATION_TYPE_PERMANENT_PUBLIC_BUILDING\x10\x08\x12*\n&LOCATION_TYPE_TEMPORARY_CULTURAL_EVENT\x10\t\x12)\n%LOCATION_TYPE_TEMPORARY_CLUB_ACTIVITY\x10\n\x12)\n%LOCATION_TYPE_TEMPORARY_PRIVATE_EVENT\x10\x0b\x12+\n\'LOCATION_TYPE_TEMPORARY_WORSHIP_SERVICE\x10\x0c*\xd6\x01\n\x15TracewarnLocationType\x12\'\n#TRACEWARN_LOCATION_TYPE_UNSPECIFIED\x10\x00\x12\'\n#TRACEWARN_LOCATION_TYPE_TRAIN_COACH\x10\x01\x12\"\n\x1eTRACEWARN_LOCATION_TYPE_FLIGHT\x10\x02\x12\x1f\n\x1bTRACEWARN_LOCATION_TYPE_BUS\x10\x03\x12&\n\"TRACEWARN_LOCATION_TYPE_CHECKPOINT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,24 +33,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TRACEWARNINGPACKAGE'].fields_by_name['timeIntervalWarnings']._loaded_options = None
   _globals['_TRACEWARNINGPACKAGE'].fields_by_name['timeIntervalWarnings']._serialized_options = b'\030\001'
-  _globals['_TRACELOCATIONTYPE']._serialized_start=1239
-  _globals['_TRACELOCATIONTYPE']._serialized_end=1784
+  _globals['_TRACELOCATIONTYPE']._serialized_start=1446
+  _globals['_TRACELOCATIONTYPE']._serialized_end=1991
+  _globals['_TRACEWARNLOCATIONTYPE']._serialized_start=1994
+  _globals['_TRACEWARNLOCATIONTYPE']._serialized_end=2208
   _globals['_QRCODEPAYLOAD']._serialized_start=64
   _globals['_QRCODEPAYLOAD']._serialized_end=239
   _globals['_TRACELOCATION']._serialized_start=241
   _globals['_TRACELOCATION']._serialized_end=357
   _globals['_CROWDNOTIFIERDATA']._serialized_start=359
   _globals['_CROWDNOTIFIERDATA']._serialized_end=441
-  _globals['_CWALOCATIONDATA']._serialized_start=443
-  _globals['_CWALOCATIONDATA']._serialized_end=569
-  _globals['_CHECKIN']._serialized_start=571
-  _globals['_CHECKIN']._serialized_end=687
-  _globals['_CHECKINRECORD']._serialized_start=689
-  _globals['_CHECKINRECORD']._serialized_end=780
-  _globals['_CHECKINPROTECTEDREPORT']._serialized_start=782
-  _globals['_CHECKINPROTECTEDREPORT']._serialized_end=887
-  _globals['_TRACEWARNINGPACKAGE']._serialized_start=890
-  _globals['_TRACEWARNINGPACKAGE']._serialized_end=1108
-  _globals['_TRACETIMEINTERVALWARNING']._serialized_start=1110
-  _globals['_TRACETIMEINTERVALWARNING']._serialized_end=1236
+  _globals['_CWALOCATIONDATA']._serialized_start=444
+  _globals['_CWALOCATIONDATA']._serialized_end=628
+  _globals['_TRACEWARNLOCATION']._serialized_start=631
+  _globals['_TRACEWARNLOCATION']._serialized_end=776
+  _globals['_CHECKIN']._serialized_start=778
+  _globals['_CHECKIN']._serialized_end=894
+  _globals['_CHECKINRECORD']._serialized_start=896
+  _globals['_CHECKINRECORD']._serialized_end=987
+  _globals['_CHECKINPROTECTEDREPORT']._serialized_start=989
+  _globals['_CHECKINPROTECTEDREPORT']._serialized_end=1094
+  _globals['_TRACEWARNINGPACKAGE']._serialized_start=1097
+  _globals['_TRACEWARNINGPACKAGE']._serialized_end=1315
+  _globals['_TRACETIMEINTERVALWARNING']._serialized_start=1317
+  _globals['_TRACETIMEINTERVALWARNING']._serialized_end=1443
 # @@protoc_insertion_point(module_scope)

@@ -22,6 +22,14 @@ class TraceLocationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOCATION_TYPE_TEMPORARY_CLUB_ACTIVITY: _ClassVar[TraceLocationType]
     LOCATION_TYPE_TEMPORARY_PRIVATE_EVENT: _ClassVar[TraceLocationType]
     LOCATION_TYPE_TEMPORARY_WORSHIP_SERVICE: _ClassVar[TraceLocationType]
+
+class TracewarnLocationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRACEWARN_LOCATION_TYPE_UNSPECIFIED: _ClassVar[TracewarnLocationType]
+    TRACEWARN_LOCATION_TYPE_TRAIN_COACH: _ClassVar[TracewarnLocationType]
+    TRACEWARN_LOCATION_TYPE_FLIGHT: _ClassVar[TracewarnLocationType]
+    TRACEWARN_LOCATION_TYPE_BUS: _ClassVar[TracewarnLocationType]
+    TRACEWARN_LOCATION_TYPE_CHECKPOINT: _ClassVar[TracewarnLocationType]
 LOCATION_TYPE_UNSPECIFIED: TraceLocationType
 LOCATION_TYPE_PERMANENT_OTHER: TraceLocationType
 LOCATION_TYPE_TEMPORARY_OTHER: TraceLocationType
@@ -35,6 +43,11 @@ LOCATION_TYPE_TEMPORARY_CULTURAL_EVENT: TraceLocationType
 LOCATION_TYPE_TEMPORARY_CLUB_ACTIVITY: TraceLocationType
 LOCATION_TYPE_TEMPORARY_PRIVATE_EVENT: TraceLocationType
 LOCATION_TYPE_TEMPORARY_WORSHIP_SERVICE: TraceLocationType
+TRACEWARN_LOCATION_TYPE_UNSPECIFIED: TracewarnLocationType
+TRACEWARN_LOCATION_TYPE_TRAIN_COACH: TracewarnLocationType
+TRACEWARN_LOCATION_TYPE_FLIGHT: TracewarnLocationType
+TRACEWARN_LOCATION_TYPE_BUS: TracewarnLocationType
+TRACEWARN_LOCATION_TYPE_CHECKPOINT: TracewarnLocationType
 
 class QRCodePayload(_message.Message):
     __slots__ = ("version", "locationData", "crowdNotifierData", "vendorData")
@@ -73,14 +86,30 @@ class CrowdNotifierData(_message.Message):
     def __init__(self, version: _Optional[int] = ..., publicKey: _Optional[bytes] = ..., cryptographicSeed: _Optional[bytes] = ...) -> None: ...
 
 class CWALocationData(_message.Message):
-    __slots__ = ("version", "type", "defaultCheckInLengthInMinutes")
+    __slots__ = ("version", "type", "defaultCheckInLengthInMinutes", "tracewarn")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     DEFAULTCHECKINLENGTHINMINUTES_FIELD_NUMBER: _ClassVar[int]
+    TRACEWARN_FIELD_NUMBER: _ClassVar[int]
     version: int
     type: TraceLocationType
     defaultCheckInLengthInMinutes: int
-    def __init__(self, version: _Optional[int] = ..., type: _Optional[_Union[TraceLocationType, str]] = ..., defaultCheckInLengthInMinutes: _Optional[int] = ...) -> None: ...
+    tracewarn: TracewarnLocation
+    def __init__(self, version: _Optional[int] = ..., type: _Optional[_Union[TraceLocationType, str]] = ..., defaultCheckInLengthInMinutes: _Optional[int] = ..., tracewarn: _Optional[_Union[TracewarnLocation, _Mapping]] = ...) -> None: ...
+
+class TracewarnLocation(_message.Message):
+    __slots__ = ("version", "type", "service", "unit", "serviceDate")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    SERVICEDATE_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    type: TracewarnLocationType
+    service: str
+    unit: str
+    serviceDate: str
+    def __init__(self, version: _Optional[int] = ..., type: _Optional[_Union[TracewarnLocationType, str]] = ..., service: _Optional[str] = ..., unit: _Optional[str] = ..., serviceDate: _Optional[str] = ...) -> None: ...
 
 class CheckIn(_message.Message):
     __slots__ = ("locationId", "startIntervalNumber", "endIntervalNumber", "transmissionRiskLevel")
