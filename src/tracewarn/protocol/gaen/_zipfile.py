@@ -1,0 +1,113 @@
+"""The export zip: exactly export.bin and export.sig, Deflate, zeroed timestamps (gaen.md §3.1).
+
+Reading is defensive because export files come from other servers and the network: the declared
+uncompressed sizes are checked against a limit before anything is inflated, and inflation then
+reads in bounded chunks and stops past the limit, so a zip bomb that lies about its sizes still
+cannot allocate more than the limit. Every failure of the zip layer becomes ExportFormatError.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from tracewarn.protocol.errors import ExportFormatError
+
+__all__ = ["BIN_NAME", "SIG_NAME", "ZipLimits", "read_export_zip", "write_export_zip"]
+
+BIN_NAME = "export.bin"
+SIG_NAME = "export.sig"
+_ZERO_DATE = (1980, 0, 0, 0, 0, 0)  # DOS date and time 0, as the Go reference writer leaves them
+_READ_CHUNK = 1 << 20
+
+# zipfile signals corrupt input through many exception types; all of them mean a bad file here.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    KeyError,
+    IndexError,
+    OverflowError,
+    UnicodeDecodeError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    """Largest accepted sizes: the zip itself, export.bin and export.sig, uncompressed."""
+
+    max_zip_size: int = 96 * 1024 * 1024
+    max_bin_size: int = 96 * 1024 * 1024
+    max_sig_size: int = 64 * 1024
+
+
+def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 6) -> bytes:
+    """The zip archive holding the two entries, byte-for-byte reproducible."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in ((BIN_NAME, export_bin), (SIG_NAME, export_sig)):
+            info = zipfile.ZipInfo(name, date_time=_ZERO_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=compresslevel)
+    return out.getvalue()
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise ExportFormatError(
+            f"{info.filename} declares {info.file_size} bytes uncompressed, over the {limit}-byte limit"
+        )
+    chunks: list[bytes] = []
+    total = 0
+    with archive.open(info) as stream:
+        for _ in range(limit // _READ_CHUNK + 2):
+            chunk = stream.read(_READ_CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise ExportFormatError(f"{info.filename} inflates past the {limit}-byte limit")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_export_zip(data: bytes, limits: ZipLimits) -> tuple[bytes, bytes]:
+    """(export.bin, export.sig) of an export zip; ExportFormatError if it is anything else."""
+    if len(data) > limits.max_zip_size:
+        raise ExportFormatError(
+            f"zip is {len(data)} bytes, over the {limits.max_zip_size}-byte limit"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            names = sorted(info.filename for info in infos)
+            if names != [BIN_NAME, SIG_NAME]:
+                raise ExportFormatError(
+                    f"an export zip holds exactly export.bin and export.sig, found {names[:5]}"
+                )
+            entries: dict[str, bytes] = {}
+            for info in infos:
+                if info.flag_bits & 0x1:
+                    raise ExportFormatError(f"{info.filename} is encrypted")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise ExportFormatError(
+                        f"{info.filename} uses compression method {info.compress_type}; "
+                        "only stored and Deflate are allowed"
+                    )
+                limit = limits.max_bin_size if info.filename == BIN_NAME else limits.max_sig_size
+                entries[info.filename] = _read_entry(archive, info, limit)
+    except ExportFormatError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise ExportFormatError(f"corrupt export zip: {exc}") from None
+    return entries[BIN_NAME], entries[SIG_NAME]

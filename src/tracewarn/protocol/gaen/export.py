@@ -1,0 +1,524 @@
+"""Signed GAEN key export files: write, read and verify (gaen.md §3).
+
+Theory of operation: an export file is a zip of `export.bin` (the 16-byte header `EK Export v1`
+plus four spaces, then a proto2 `TemporaryExposureKeyExport`) and `export.sig` (a
+`TEKSignatureList` with one ECDSA P-256 / SHA-256 DER signature over the whole export.bin per
+signing key). Writing sorts the keys by their bytes (so upload order cannot link a person's keys),
+optionally pads a small batch with random keys (the caller passes the random bytes), splits big
+sets into files of at most `max_keys_per_file` keys and signs each file with RFC 6979
+deterministic ECDSA, so the module needs no randomness or clock of its own. Reading accepts a zip
+or a bare export.bin, bounds every size, and raises only ExportFormatError for bad bytes. Keys
+are handled as columns (`KeyArrays`); `ExportKey` objects are built only on request.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.protobuf.message import DecodeError
+
+from tracewarn.protocol.errors import (
+    ConfigurationError,
+    ExportFormatError,
+    InvalidSignature,
+    KeyFormatError,
+)
+from tracewarn.protocol.gaen import _signing
+from tracewarn.protocol.gaen._keyarrays import (
+    DEFAULT_ROLLING_PERIOD,
+    INT32_MAX,
+    KEY_LENGTH,
+    KeyArrays,
+)
+from tracewarn.protocol.gaen._keywire import decode_key_records, encode_key_records
+from tracewarn.protocol.gaen._rawexport import RawExport
+from tracewarn.protocol.gaen._zipfile import ZipLimits, read_export_zip, write_export_zip
+from tracewarn.protocol.proto import export_pb2
+
+__all__ = [
+    "ECDSA_P256_SHA256_OID",
+    "EXPORT_HEADER",
+    "MAX_KEYS_PER_FILE",
+    "MAX_SIGNATURE_INFOS",
+    "BatchNumbering",
+    "ExportFile",
+    "ExportKey",
+    "ExportPadding",
+    "ExportSignature",
+    "ExportSigner",
+    "KeyArrays",
+    "SignatureInfo",
+    "VerifiedExport",
+    "ZipLimits",
+    "encode_export_bin",
+    "read_export",
+    "sign_export_bin",
+    "verify_export",
+    "write_export_files",
+]
+
+EXPORT_HEADER = b"EK Export v1    "
+ECDSA_P256_SHA256_OID = _signing.ECDSA_P256_SHA256_OID
+MAX_KEYS_PER_FILE = 500_000
+MAX_SIGNATURE_INFOS = 10  # phones may not look past the tenth (gaen.md §3.4)
+_KEY_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+_UINT64_MAX = 2**64 - 1
+_JITTER_BYTES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ExportKey:
+    """One TemporaryExposureKey of an export (gaen.md §3.3); None means the field is absent."""
+
+    key_data: bytes
+    rolling_start_interval_number: int
+    rolling_period: int = DEFAULT_ROLLING_PERIOD
+    transmission_risk_level: int | None = None
+    report_type: int | None = None  # ENF ReportType value, 0..5
+    days_since_onset_of_symptoms: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key_data, bytes) or len(self.key_data) != KEY_LENGTH:
+            raise KeyFormatError("an export key's key_data is 16 bytes")
+        if not 0 <= self.rolling_start_interval_number <= INT32_MAX:
+            raise KeyFormatError(
+                f"rolling_start_interval_number {self.rolling_start_interval_number} "
+                "is outside 0..2^31-1"
+            )
+        if not 1 <= self.rolling_period <= DEFAULT_ROLLING_PERIOD:
+            raise KeyFormatError(f"rolling_period {self.rolling_period} is outside 1..144")
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureInfo:
+    """Which key signed a file: verification key id and version, algorithm OID ("" if absent)."""
+
+    verification_key_version: str
+    verification_key_id: str
+    signature_algorithm: str = ECDSA_P256_SHA256_OID
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "verification_key_version": self.verification_key_version,
+            "verification_key_id": self.verification_key_id,
+            "signature_algorithm": self.signature_algorithm,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSignature:
+    """One TEKSignature of export.sig."""
+
+    signature_info: SignatureInfo
+    batch_num: int
+    batch_size: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class ExportSigner:
+    """One ECDSA P-256 / SHA-256 signing key and the id and version phones know it by."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    key_id: str  # verification_key_id; Apple wants the country's MCC, e.g. "262"
+    key_version: str  # verification_key_version, e.g. "v1"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.private_key, ec.EllipticCurvePrivateKey) or not isinstance(
+            self.private_key.curve, ec.SECP256R1
+        ):
+            raise ConfigurationError("an export signer needs an ECDSA P-256 private key")
+        for name, value in (("key_id", self.key_id), ("key_version", self.key_version)):
+            if not _KEY_ID.fullmatch(value):
+                raise ConfigurationError(f"{name} {value!r} must be 1-64 of [A-Za-z0-9_]")
+
+    @classmethod
+    def from_pem(cls, pem: bytes, *, key_id: str, key_version: str) -> ExportSigner:
+        return cls(_signing.load_private_key(pem), key_id, key_version)
+
+    @property
+    def signature_info(self) -> SignatureInfo:
+        return SignatureInfo(self.key_version, self.key_id, ECDSA_P256_SHA256_OID)
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self.private_key.public_key()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPadding:
+    """The reference server's padding of small batches (gaen.md §3.6).
+
+    A batch with at least one and fewer than `min_keys` keys gets random keys up to
+    `min_keys` + a uniform integer in [0, `jitter`], never beyond the per-file maximum. Each
+    padding key copies the other fields of the real keys in turn, so fields reveal nothing.
+    """
+
+    min_keys: int = 1000
+    jitter: int = 100
+
+    def __post_init__(self) -> None:
+        if self.min_keys < 0 or self.jitter < 0:
+            raise ConfigurationError("padding min_keys and jitter must be >= 0")
+
+
+class BatchNumbering(enum.Enum):
+    """How files of one split set are numbered (gaen.md §3.5)."""
+
+    #: batch_num i of batch_size n (1-based), the schema's original meaning.
+    SPLIT = "split"
+    #: batch 1 of 1 in every file and end_timestamp + i for file i (0-based), as Google's server
+    #: has done since 2020-11: iOS never supported multi-file batches.
+    ONE_PER_FILE = "one-per-file"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A parsed export: the header fields, signatures and keys (lazily as objects)."""
+
+    export_bin: bytes
+    region: str
+    batch_num: int
+    batch_size: int
+    start_timestamp: int
+    end_timestamp: int
+    signature_infos: tuple[SignatureInfo, ...]
+    signatures: tuple[ExportSignature, ...]  # from export.sig; empty for a bare export.bin
+    _keys: KeyArrays = field(repr=False)
+    _revised_keys: KeyArrays = field(repr=False)
+
+    def key_arrays(self) -> KeyArrays:
+        """The keys as columns (see `KeyArrays`), without building per-key objects."""
+        return self._keys
+
+    def revised_key_arrays(self) -> KeyArrays:
+        return self._revised_keys
+
+    @functools.cached_property
+    def keys(self) -> tuple[ExportKey, ...]:
+        return tuple(self._keys)
+
+    @functools.cached_property
+    def revised_keys(self) -> tuple[ExportKey, ...]:
+        return tuple(self._revised_keys)
+
+    def iter_keys(self) -> Iterator[ExportKey]:
+        return iter(self._keys)
+
+    @property
+    def key_count(self) -> int:
+        return len(self._keys)
+
+
+@dataclass(frozen=True)
+class VerifiedExport:
+    """An export whose signature verified, and the signature infos that verified it."""
+
+    export: ExportFile
+    verified_by: tuple[SignatureInfo, ...]
+
+
+def _check_uint64(name: str, value: int) -> None:
+    if not 0 <= value <= _UINT64_MAX:
+        raise ConfigurationError(f"{name} {value} is not a fixed64 (0..2^64-1)")
+
+
+def encode_export_bin(
+    keys: KeyArrays,
+    *,
+    region: str,
+    start_timestamp: int,
+    end_timestamp: int,
+    batch_num: int = 1,
+    batch_size: int = 1,
+    signature_infos: Sequence[SignatureInfo] = (),
+    revised_keys: KeyArrays | None = None,
+) -> bytes:
+    """export.bin bytes: header + TemporaryExposureKeyExport, keys in the order given."""
+    _check_uint64("start_timestamp", start_timestamp)
+    _check_uint64("end_timestamp", end_timestamp)
+    keys.validate_for_export()
+    head = export_pb2.TemporaryExposureKeyExport(
+        start_timestamp=start_timestamp,
+        end_timestamp=end_timestamp,
+        region=region,
+        batch_num=batch_num,
+        batch_size=batch_size,
+    )
+    for info in signature_infos:
+        head.signature_infos.add(
+            verification_key_version=info.verification_key_version,
+            verification_key_id=info.verification_key_id,
+            signature_algorithm=info.signature_algorithm,
+        )
+    # Protobuf writes fields in number order, so fields 1-6, then 7 (keys), then 8 (revised) is
+    # the runtime's own byte sequence; tests compare against it.
+    parts = [EXPORT_HEADER, head.SerializeToString(), encode_key_records(keys, 7)]
+    if revised_keys is not None:
+        revised_keys.validate_for_export()
+        parts.append(encode_key_records(revised_keys, 8))
+    return b"".join(parts)
+
+
+def sign_export_bin(
+    export_bin: bytes, signers: Sequence[ExportSigner], *, batch_num: int = 1, batch_size: int = 1
+) -> bytes:
+    """export.sig bytes: one deterministic (RFC 6979) ECDSA signature per signer (gaen.md §3.4)."""
+    digest = _signing.sha256(export_bin)
+    message = export_pb2.TEKSignatureList()
+    for signer in signers:
+        info = signer.signature_info
+        entry = message.signatures.add(
+            batch_num=batch_num,
+            batch_size=batch_size,
+            signature=_signing.sign_digest(signer.private_key, digest),
+        )
+        entry.signature_info.verification_key_version = info.verification_key_version
+        entry.signature_info.verification_key_id = info.verification_key_id
+        entry.signature_info.signature_algorithm = info.signature_algorithm
+    return message.SerializeToString()
+
+
+def _padding_keys(
+    keys: KeyArrays,
+    padding: ExportPadding,
+    max_keys: int,
+    random_bytes: Callable[[int], bytes] | None,
+) -> KeyArrays:
+    n = len(keys)
+    if n == 0 or n >= padding.min_keys:
+        return KeyArrays.empty()
+    if random_bytes is None:
+        raise ConfigurationError("padding needs random_bytes (e.g. os.urandom)")
+    # 8 random bytes mod (jitter + 1): the bias is below 2^-50 for any sensible jitter.
+    jitter = int.from_bytes(_random(random_bytes, _JITTER_BYTES), "big") % (padding.jitter + 1)
+    count = min(padding.min_keys + jitter, max_keys) - n
+    if count <= 0:
+        return KeyArrays.empty()
+    donors = keys.take(np.arange(count) % n)
+    return KeyArrays(
+        key_data=_random(random_bytes, KEY_LENGTH * count),
+        rolling_start=donors.rolling_start,
+        rolling_period=donors.rolling_period,
+        transmission_risk_level=donors.transmission_risk_level,
+        has_transmission_risk_level=donors.has_transmission_risk_level,
+        report_type=donors.report_type,
+        has_report_type=donors.has_report_type,
+        days_since_onset=donors.days_since_onset,
+        has_days_since_onset=donors.has_days_since_onset,
+    )
+
+
+def _random(random_bytes: Callable[[int], bytes], count: int) -> bytes:
+    data = random_bytes(count)
+    if not isinstance(data, bytes) or len(data) != count:
+        raise ConfigurationError(f"random_bytes({count}) returned {len(data)} bytes")
+    return data
+
+
+def _as_arrays(keys: Iterable[ExportKey] | KeyArrays) -> KeyArrays:
+    return keys if isinstance(keys, KeyArrays) else KeyArrays.from_keys(keys)
+
+
+def write_export_files(
+    keys: Iterable[ExportKey] | KeyArrays,
+    *,
+    region: str,
+    start_timestamp: int,
+    end_timestamp: int,
+    signers: Sequence[ExportSigner],
+    max_keys_per_file: int = MAX_KEYS_PER_FILE,
+    padding: ExportPadding | None = None,
+    random_bytes: Callable[[int], bytes] | None = None,
+    revised_keys: Iterable[ExportKey] | KeyArrays = (),
+    batch_numbering: BatchNumbering = BatchNumbering.SPLIT,
+    compresslevel: int = 6,
+) -> list[bytes]:
+    """Signed export zips for one batch of keys, one per file (gaen.md §3.1-3.6).
+
+    Keys (and, separately, revised keys) are sorted by key bytes and cut into files of at most
+    `max_keys_per_file` entries, keys first. With `padding`, a small batch of keys is padded
+    with random keys from `random_bytes`; revised keys are never padded. An empty batch gives
+    one file without keys.
+    """
+    if max_keys_per_file < 1:
+        raise ConfigurationError("max_keys_per_file must be >= 1")
+    if len(signers) > MAX_SIGNATURE_INFOS:
+        raise ConfigurationError(f"at most {MAX_SIGNATURE_INFOS} signers per file")
+    if start_timestamp > end_timestamp:
+        raise ConfigurationError("start_timestamp is after end_timestamp")
+    primary = _as_arrays(keys)
+    primary.validate_for_export()
+    if padding is not None:
+        primary = KeyArrays.concat(
+            [primary, _padding_keys(primary, padding, max_keys_per_file, random_bytes)]
+        )
+    primary = primary.sorted_by_key()
+    revised = _as_arrays(revised_keys)
+    revised.validate_for_export()
+    revised = revised.sorted_by_key()
+    total = len(primary) + len(revised)
+    file_count = max(1, -(-total // max_keys_per_file))
+    if file_count > INT32_MAX:
+        raise ConfigurationError("too many files for an int32 batch_size")
+    infos = [signer.signature_info for signer in signers]
+    files = []
+    for index in range(file_count):
+        first, last = index * max_keys_per_file, min((index + 1) * max_keys_per_file, total)
+        own = primary.take(np.arange(min(first, len(primary)), min(last, len(primary))))
+        own_revised = revised.take(
+            np.arange(max(first, len(primary)), max(last, len(primary))) - len(primary)
+        )
+        if batch_numbering is BatchNumbering.SPLIT:
+            batch_num, batch_size, end = index + 1, file_count, end_timestamp
+        else:
+            batch_num, batch_size, end = 1, 1, end_timestamp + index
+        export_bin = encode_export_bin(
+            own,
+            region=region,
+            start_timestamp=start_timestamp,
+            end_timestamp=end,
+            batch_num=batch_num,
+            batch_size=batch_size,
+            signature_infos=infos,
+            revised_keys=own_revised if len(own_revised) else None,
+        )
+        export_sig = sign_export_bin(
+            export_bin, signers, batch_num=batch_num, batch_size=batch_size
+        )
+        files.append(write_export_zip(export_bin, export_sig, compresslevel))
+    return files
+
+
+def _signature_info(message: export_pb2.SignatureInfo) -> SignatureInfo:
+    return SignatureInfo(
+        verification_key_version=message.verification_key_version,
+        verification_key_id=message.verification_key_id,
+        signature_algorithm=message.signature_algorithm,
+    )
+
+
+def _parse_export_bin(export_bin: bytes, signatures: tuple[ExportSignature, ...]) -> ExportFile:
+    if export_bin[: len(EXPORT_HEADER)] != EXPORT_HEADER:
+        raise ExportFormatError(
+            f"export.bin must start with the header {EXPORT_HEADER!r}, "
+            f"found {export_bin[: len(EXPORT_HEADER)]!r}"
+        )
+    try:
+        raw = RawExport.FromString(export_bin[len(EXPORT_HEADER) :])
+        region = raw.region.decode("utf-8")
+        infos = tuple(
+            _signature_info(export_pb2.SignatureInfo.FromString(item))
+            for item in raw.signature_infos
+        )
+        keys = decode_key_records(list(raw.keys), "key")
+        revised = decode_key_records(list(raw.revised_keys), "revised key")
+    except (DecodeError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(f"malformed TemporaryExposureKeyExport: {exc}") from None
+    return ExportFile(
+        export_bin=export_bin,
+        region=region,
+        batch_num=int(raw.batch_num),
+        batch_size=int(raw.batch_size),
+        start_timestamp=int(raw.start_timestamp),
+        end_timestamp=int(raw.end_timestamp),
+        signature_infos=infos,
+        signatures=signatures,
+        _keys=keys,
+        _revised_keys=revised,
+    )
+
+
+def _parse_export_sig(export_sig: bytes) -> tuple[ExportSignature, ...]:
+    try:
+        message = export_pb2.TEKSignatureList.FromString(export_sig)
+        return tuple(
+            ExportSignature(
+                signature_info=_signature_info(item.signature_info),
+                batch_num=int(item.batch_num),
+                batch_size=int(item.batch_size),
+                signature=bytes(item.signature),
+            )
+            for item in message.signatures
+        )
+    except (DecodeError, UnicodeDecodeError) as exc:
+        raise ExportFormatError(f"malformed export.sig (TEKSignatureList): {exc}") from None
+
+
+def read_export(data: bytes, *, limits: ZipLimits | None = None) -> ExportFile:
+    """Parse an export zip or a bare export.bin; any bad input raises ExportFormatError.
+
+    Does not check signatures (see `verify_export`). Absent fields take their protobuf
+    defaults (rolling_period 144, batch numbers 0, region ""); unknown and reserved fields are
+    skipped.
+    """
+    limits = limits or ZipLimits()
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ExportFormatError(f"an export is bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if data.startswith(EXPORT_HEADER):
+        if len(data) > limits.max_bin_size:
+            raise ExportFormatError(
+                f"export.bin is {len(data)} bytes, over the {limits.max_bin_size}-byte limit"
+            )
+        return _parse_export_bin(data, ())
+    if data.startswith(b"PK"):
+        export_bin, export_sig = read_export_zip(data, limits)
+        signatures = _parse_export_sig(export_sig)
+        return _parse_export_bin(export_bin, signatures)
+    raise ExportFormatError(f"neither an export zip nor an export.bin: starts with {data[:16]!r}")
+
+
+PublicKeys = (
+    ec.EllipticCurvePublicKey
+    | Sequence[ec.EllipticCurvePublicKey]
+    | Mapping[str | tuple[str, str], ec.EllipticCurvePublicKey]
+)
+
+
+def _candidates(public_keys: PublicKeys, info: SignatureInfo) -> list[ec.EllipticCurvePublicKey]:
+    if isinstance(public_keys, ec.EllipticCurvePublicKey):
+        return [public_keys]
+    if isinstance(public_keys, Mapping):
+        by_pair = public_keys.get((info.verification_key_id, info.verification_key_version))
+        by_id = public_keys.get(info.verification_key_id)
+        return [key for key in (by_pair, by_id) if key is not None]
+    return list(public_keys)
+
+
+def verify_export(
+    data: bytes | ExportFile, public_keys: PublicKeys, *, limits: ZipLimits | None = None
+) -> VerifiedExport:
+    """Check export.sig against export.bin (gaen.md §3.4) and return the parsed export.
+
+    `public_keys` is one key, a list of keys (any may match), or a mapping from
+    `verification_key_id` or `(verification_key_id, verification_key_version)` to the key, as
+    a phone selects it. Raises InvalidSignature unless at least one ECDSA P-256 / SHA-256
+    signature verifies, and also when a signature claiming a mapped key fails.
+    """
+    export = data if isinstance(data, ExportFile) else read_export(data, limits=limits)
+    if not export.signatures:
+        raise InvalidSignature("the export has no export.sig signatures to verify")
+    digest = _signing.sha256(export.export_bin)
+    verified: list[SignatureInfo] = []
+    for signature in export.signatures:
+        info = signature.signature_info
+        if info.signature_algorithm != ECDSA_P256_SHA256_OID:
+            continue
+        candidates = _candidates(public_keys, info)
+        ok = any(_signing.verify_digest(k, signature.signature, digest) for k in candidates)
+        if ok:
+            verified.append(info)
+        elif isinstance(public_keys, Mapping) and candidates:
+            raise InvalidSignature(
+                f"signature by key id {info.verification_key_id!r} version "
+                f"{info.verification_key_version!r} does not verify"
+            )
+    if not verified:
+        raise InvalidSignature("no signature in export.sig verifies with the given public key(s)")
+    return VerifiedExport(export=export, verified_by=tuple(verified))
