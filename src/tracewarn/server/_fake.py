@@ -1,0 +1,45 @@
+"""Real and fake (`cwa-fake: 1`) requests answered alike: same status, size and timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from tracewarn.server.context import ServerContext
+from tracewarn.server.problems import padded_json
+
+__all__ = ["answer", "is_fake"]
+
+
+def is_fake(request: Request) -> bool:
+    return request.headers.get("cwa-fake", "0").strip() not in ("", "0")
+
+
+def answer(
+    ctx: ServerContext,
+    request: Request,
+    *,
+    family: str,
+    status: int,
+    real: Callable[[], dict[str, Any]],
+    fake: Callable[[], dict[str, Any]],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Run `real` and time it, or sleep like a real request and return `fake`'s payload.
+
+    Rate limits count fakes too, so a 429 cannot tell them apart either. Nothing is stored for
+    a fake: `fake` only builds a payload of the same shape.
+    """
+    ctx.rate_limit(request)
+    size = ctx.settings.response_size_bytes
+    if is_fake(request):
+        ctx.sleep(ctx.timing(family).delay())
+        return padded_json(fake(), size=size, status=status, headers=headers)
+    started = time.perf_counter()
+    payload = real()
+    ctx.timing(family).record(time.perf_counter() - started)
+    return padded_json(payload, size=size, status=status, headers=headers)

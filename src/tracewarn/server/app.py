@@ -1,0 +1,119 @@
+"""The FastAPI application: `create_app(settings)`; migrations run before it serves anything."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+
+from fastapi import FastAPI
+
+from tracewarn import __version__
+from tracewarn.server._secrets import SecretBox, load_server_secret
+from tracewarn.server.context import ServerContext
+from tracewarn.server.db import make_engine, make_sessionmaker, upgrade_database
+from tracewarn.server.distribution.blobstore import BlobStore, blob_store_from_settings
+from tracewarn.server.problems import install_problem_handlers
+from tracewarn.server.ratelimit import RateLimiter
+from tracewarn.server.settings import Settings
+
+__all__ = ["build_context", "create_app"]
+
+_log = logging.getLogger("tracewarn.server")
+
+
+def build_context(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    blobs: BlobStore | None = None,
+    random_bytes: Callable[[int], bytes] | None = None,
+    migrate: bool = True,
+) -> ServerContext:
+    """Everything a request or a job needs; runs `alembic upgrade head` unless `migrate` is off."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade_database(engine, settings.data_dir)
+    real_clock = clock or time.time
+    return ServerContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        box=SecretBox(load_server_secret(settings)),
+        clock=real_clock,
+        limiter=RateLimiter(
+            per_client=settings.rate_limit_per_client,
+            global_limit=settings.rate_limit_global,
+            window_seconds=settings.rate_limit_window_seconds,
+            clock=real_clock,
+        ),
+        blobs=blobs or blob_store_from_settings(settings),
+        random_bytes=random_bytes or os.urandom,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    blobs: BlobStore | None = None,
+    random_bytes: Callable[[int], bytes] | None = None,
+    scheduler: bool = False,
+) -> FastAPI:
+    """The health-authority backend. `scheduler=True` (as `tracewarn serve` does) publishes and
+    cleans up in a background thread every `publish_interval_seconds`."""
+    ctx = build_context(settings, clock=clock, blobs=blobs, random_bytes=random_bytes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if scheduler and ctx.settings.publish_interval_seconds > 0:
+            thread = threading.Thread(
+                target=_schedule, args=(ctx, stop), name="tracewarn-publisher", daemon=True
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=30)
+            ctx.engine.dispose()
+
+    app = FastAPI(
+        title="tracewarn health-authority backend",
+        version=__version__,
+        summary="Verification, submission and signed distribution for GAEN/CWA-compatible apps.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_problem_handlers(app)
+    from tracewarn.server.distribution.routes import router as distribution_router
+    from tracewarn.server.submission.routes import router as submission_router
+    from tracewarn.server.verification.routes import router as verification_router
+
+    app.include_router(verification_router)
+    app.include_router(submission_router)
+    from tracewarn.server.distribution.keys_routes import router as keys_router
+
+    app.include_router(keys_router)
+    app.include_router(distribution_router)
+    return app
+
+
+def _schedule(ctx: ServerContext, stop: threading.Event) -> None:
+    from tracewarn.server.distribution.publish import publish
+    from tracewarn.server.retention import cleanup
+
+    while not stop.wait(ctx.settings.publish_interval_seconds):
+        try:
+            publish(ctx)
+            cleanup(ctx)
+        except Exception as exc:  # the next round retries; a failed round must not end the thread
+            _log.error("scheduled publish failed: %s", type(exc).__name__)

@@ -1,0 +1,127 @@
+"""The one place that reads the environment: `Settings`, every variable prefixed `TRACEWARN_`.
+
+With nothing set the server runs on SQLite in a data directory and needs nothing else; the
+server secret (HMAC key for codes and tokens) is generated into that directory on first start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tracewarn"
+
+
+def _split_list(value: object) -> object:
+    # Accept `DE,FR` as well as a JSON list, since operators type the former.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Server configuration (environment variables `TRACEWARN_<FIELD NAME>`)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACEWARN_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    # HMAC key for codes, tokens and API keys; all workers and hosts must share it.
+    server_secret: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    # Regions: the first is the home region; keys with federation consent also go to visited ones.
+    regions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["DE"])
+    supported_countries: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    blob_store: Literal["filesystem", "s3"] = "filesystem"
+    blob_dir: Path | None = None
+    s3_bucket: str = "tracewarn-cdn"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = ""
+    cache_max_age_seconds: int = 300
+
+    # Verification lifetimes (cwa-risk-and-checkins.md §4.5; gaen.md §5.2).
+    code_lifetime_hours: float = 24.0
+    registration_token_lifetime_days: float = 14.0
+    tan_lifetime_days: float = 14.0
+    teletan_lifetime_minutes: float = 60.0
+    event_teletan_lifetime_hours: float = 48.0
+    tans_per_registration_token: int = 1
+    teletans_per_hour: int = 1000
+
+    # Submission (cwa-risk-and-checkins.md §4.2, §3.13).
+    max_keys_per_submission: int = 15
+    max_request_bytes: int = 100_000
+    key_max_age_days: int = 14
+    max_checkins_per_day: int = 20
+    response_size_bytes: int = 1024
+
+    # Distribution (cwa-risk-and-checkins.md §4.3).
+    expiry_policy_minutes: int = 120
+    min_keys_per_package: int = 140
+    max_keys_per_file: int = 500_000
+    min_published_trl: int = 3
+    days_to_publish: int = 10
+    retention_days: int = 14
+    publish_interval_seconds: float = 600.0
+
+    # In-memory rate limits per window (per-client key is a keyed hash, never persisted).
+    rate_limit_window_seconds: float = 60.0
+    rate_limit_per_client: int = 60
+    rate_limit_global: int = 6000
+
+    @field_validator("regions", "supported_countries", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("regions", "supported_countries")
+    @classmethod
+    def _country_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.isupper()):
+                raise ValueError(f"{code!r} is not an upper-case country or region code")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _non_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one region is needed")
+        return value
+
+    @property
+    def home_region(self) -> str:
+        return self.regions[0]
+
+    @property
+    def countries(self) -> list[str]:
+        """Countries a submission may name as visited: the regions plus any extra configured."""
+        return list(dict.fromkeys([*self.regions, *self.supported_countries]))
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tracewarn.db'}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "cdn"

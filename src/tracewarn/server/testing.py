@@ -1,0 +1,47 @@
+"""A plain sync `httpx.Client` talking to the app in-process, without ports.
+
+`httpx.ASGITransport` is async-only (httpx 0.28) and starlette's TestClient now warns that it is
+deprecated, so this wraps the async transport behind a blocking anyio portal. Devices, the demo
+and tests use it exactly like a client pointed at a real server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import anyio.from_thread
+import httpx
+
+__all__ = ["SyncASGITransport", "asgi_client"]
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Runs each request through `httpx.ASGITransport(app)` on a private event loop thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._transport = httpx.ASGITransport(app=app)
+        self._stack = contextlib.ExitStack()
+        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+
+        async def run() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            forwarded = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body
+            )
+            response = await self._transport.handle_async_request(forwarded)
+            content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+            return response.status_code, response.headers.raw, content
+
+        status, headers, content = self._portal.call(run)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def asgi_client(app: Any, *, base_url: str = "http://127.0.0.1") -> httpx.Client:
+    """An `httpx.Client` for `app`; close it (or use `with`) to stop its event loop thread."""
+    return httpx.Client(transport=SyncASGITransport(app), base_url=base_url)
