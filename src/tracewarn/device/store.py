@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from tracewarn.device._sealing import Sealer, StoreCorrupted, load_or_create_key
 from tracewarn.device.clock import Clock, Randomness
 from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
 
 __all__ = [
+    "OBSERVATION_DTYPE",
     "RETENTION_DAYS",
     "DeviceStore",
     "Observation",
@@ -38,6 +42,8 @@ DB_NAME = "device.db"
 KEY_NAME = "device.key"
 _DATED_TABLES = ("teks", "observations", "checkins", "notifications")
 _OBSERVATION = struct.Struct("<16s4sqb")
+# The same 29-byte layout as a numpy record, for simulators that build observations in bulk.
+OBSERVATION_DTYPE = np.dtype([("rpi", "S16"), ("aem", "S4"), ("time", "<i8"), ("rssi", "i1")])
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, sealed BLOB NOT NULL);
@@ -178,9 +184,28 @@ class DeviceStore:
             conn.executemany("INSERT INTO observations (day, sealed) VALUES (?, ?)", rows)
         return sum(len(chunks) for chunks in by_day.values())
 
+    def add_observation_records(self, records: npt.NDArray[np.void]) -> int:
+        """Bulk form of `add_observations`: a structured array of `OBSERVATION_DTYPE` rows."""
+        if records.dtype != OBSERVATION_DTYPE:
+            raise ValueError("observation records must have OBSERVATION_DTYPE")
+        days = records["time"] // 86400
+        rows = []
+        for day in np.unique(days):
+            chunk = np.ascontiguousarray(records[days == day]).tobytes()
+            rows.append((int(day), self._sealer.seal("observations", int(day), chunk)))
+        with self._write() as conn:
+            conn.executemany("INSERT INTO observations (day, sealed) VALUES (?, ?)", rows)
+        return len(records)
+
+    def observation_records(self) -> npt.NDArray[np.void]:
+        """All observations as one structured array (`OBSERVATION_DTYPE`)."""
+        rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
+        plain = b"".join(self._sealer.open("observations", day, sealed) for day, sealed in rows)
+        return np.frombuffer(plain, dtype=OBSERVATION_DTYPE)
+
     def observations(self) -> list[Observation]:
         rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
-        out = []
+        out: list[Observation] = []
         for day, sealed in rows:
             plain = self._sealer.open("observations", day, sealed)
             out.extend(Observation(*fields) for fields in _OBSERVATION.iter_unpack(plain))

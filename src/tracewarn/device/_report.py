@@ -1,0 +1,77 @@
+"""Building what a positive device uploads, and the fake uploads that hide it.
+
+The submission (CWA §4.2) carries the device's keys of the last 14 days plus today's, each with
+its days since symptom onset (or the TRL from the symptom answer's vector when no onset date is
+known), and the check-ins turned into shuffled encrypted reports (§3.8-3.9). Its serialized size
+is padded to a fixed total with `requestPadding`, so a real report, a fake one and a report with
+fewer keys or check-ins all weigh the same on the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tracewarn.device._trl import SymptomAnswer, transmission_risk_vector
+from tracewarn.device.store import day_number
+from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
+from tracewarn.protocol.presence import CheckIn, check_in_reports, fake_check_in_padding
+from tracewarn.protocol.proto import submission_pb2
+
+__all__ = ["SUBMISSION_SIZE", "build_submission", "fake_submission"]
+
+SUBMISSION_SIZE = 8192
+MAX_UPLOADED_KEYS = 15
+
+
+def build_submission(
+    teks: Sequence[TemporaryExposureKey],
+    check_ins: Sequence[CheckIn],
+    *,
+    now: int,
+    answer: SymptomAnswer,
+    onset_day: int | None,
+    region: str,
+    random_bytes: Callable[[int], bytes],
+) -> bytes:
+    """Serialized, padded `SubmissionPayload` of a positive device."""
+    today = day_number(now)
+    days_since_onset = None if onset_day is None else today - onset_day
+    vector = transmission_risk_vector(answer, days_since_onset)
+    payload = submission_pb2.SubmissionPayload()
+    recent = [t for t in teks if today - t.rolling_start_interval_number // EKROLLING_PERIOD < 15]
+    for tek in sorted(recent, key=lambda t: -t.rolling_start_interval_number)[:MAX_UPLOADED_KEYS]:
+        key = payload.keys.add()
+        key.key_data = tek.key_data
+        key.rolling_start_interval_number = tek.rolling_start_interval_number
+        key.rolling_period = tek.rolling_period
+        age = today - tek.rolling_start_interval_number // EKROLLING_PERIOD
+        key.transmission_risk_level = vector[age] if 0 <= age < len(vector) else 1
+        if onset_day is not None:
+            dsos = tek.rolling_start_interval_number // EKROLLING_PERIOD - onset_day
+            if -14 <= dsos <= 14:
+                key.days_since_onset_of_symptoms = dsos
+    payload.origin = region
+    payload.consentToFederation = False
+    payload.submissionType = submission_pb2.SubmissionPayload.SUBMISSION_TYPE_PCR_TEST
+    for report in check_in_reports(check_ins, now, vector, random_bytes):
+        payload.checkInProtectedReports.append(report.to_message())
+    fake_check_ins = fake_check_in_padding(random_bytes, has_check_ins=bool(check_ins))
+    return _pad(payload, fake_check_ins)
+
+
+def fake_submission(random_bytes: Callable[[int], bytes]) -> bytes:
+    """Random bytes of exactly the size of every real submission."""
+    return random_bytes(SUBMISSION_SIZE)
+
+
+def _pad(payload: submission_pb2.SubmissionPayload, extra: bytes) -> bytes:
+    payload.requestPadding = extra
+    base = payload.ByteSize()
+    if base > SUBMISSION_SIZE:
+        return payload.SerializeToString()
+    # Field 2 costs a tag byte and a 2-byte length for any padding of 128..16383 bytes.
+    want = len(extra) + SUBMISSION_SIZE - base
+    payload.requestPadding = extra + bytes(max(0, want - len(extra)))
+    while payload.ByteSize() > SUBMISSION_SIZE and payload.requestPadding:
+        payload.requestPadding = payload.requestPadding[:-1]
+    return payload.SerializeToString()
