@@ -126,7 +126,10 @@ def _decrypt_case(index: int) -> tuple[bytes, ProtectedReport, Any]:
     case = crypto("decrypt")[index]
     loc_id = b64(case["locationId"])
     report = ProtectedReport(
-        location_id_hash(loc_id), b64(case["iv"]), b64(case["encryptedCheckInRecord"]), b64(case["mac"])
+        location_id_hash(loc_id),
+        b64(case["iv"]),
+        b64(case["encryptedCheckInRecord"]),
+        b64(case["mac"]),
     )
     return loc_id, report, case["expected"]
 
