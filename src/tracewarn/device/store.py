@@ -101,6 +101,10 @@ class DeviceStore:
         directory.mkdir(parents=True, exist_ok=True)
         key = load_or_create_key(directory / KEY_NAME, randomness)
         conn = sqlite3.connect(directory / DB_NAME, isolation_level=None)
+        # WAL with synchronous=NORMAL, as Android's SQLite does: a crash may lose the last
+        # write, never corrupt the file, and commits do not wait for the disk.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
         return cls(conn, Sealer(key, randomness), clock)
 

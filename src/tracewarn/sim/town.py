@@ -52,6 +52,9 @@ class Place:
     width_m: float
     depth_m: float
     metal: bool = False
+    # Trains: the service and coach; their codes are issued per service date.
+    service: str = ""
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +157,14 @@ def build_town(config: TownConfig, seed: int) -> Town:
     places += [
         Place(
             Setting.TRAIN,
-            f"RE 7 {7 + k // 2}:{'05' if k % 2 == 0 else '35'} coach 3",
+            f"RE 7, coach 3 of train set {k + 1}",
             "Regionalbahn RE 7, Bahnhof Tracewarn-Stadt",
             1,
             25.0,
             2.8,
             metal=True,
+            service="RE 7",
+            unit=f"3/{k + 1}",
         )
         for k in range(config.trains_per_morning)
     ]
