@@ -1,0 +1,29 @@
+"""Exposure matching: diagnosis keys against a device's Bluetooth sightings (GAEN §2.4).
+
+Public API: build a `DiagnosisKeyBatch` (columnar keys) and an `ObservationStore` (columnar
+sightings), call `match_keys(keys, store, now=...)`, read `MatchResult.matches` (per key and UTC
+day) or `MatchResult.exposure_windows()` for risk scoring. `ProcessMatcher` runs the same
+matching across worker processes. See docs/matching.md.
+"""
+
+from tracewarn.protocol.matching.batch import DiagnosisKeyBatch, KeyLike
+from tracewarn.protocol.matching.config import CWA_INFECTIOUSNESS_FOR_DSOS, MatchingConfig
+from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
+from tracewarn.protocol.matching.results import KeyDayMatch, MatchResult, MatchStats, Sighting
+from tracewarn.protocol.matching.store import NO_ATTENUATION, ObservationStore
+
+__all__ = [
+    "CWA_INFECTIOUSNESS_FOR_DSOS",
+    "DEFAULT_CHUNK_SIZE",
+    "NO_ATTENUATION",
+    "ChunkScanner",
+    "DiagnosisKeyBatch",
+    "KeyDayMatch",
+    "KeyLike",
+    "MatchResult",
+    "MatchStats",
+    "MatchingConfig",
+    "ObservationStore",
+    "Sighting",
+    "match_keys",
+]

@@ -1,0 +1,112 @@
+"""Batched RPI derivation: the hot loop of matching (GAEN crypto spec, RPIK and RPI derivation).
+
+Per key the work is fixed by the spec: HKDF-SHA256 for the RPIK, then AES-128-ECB over 144
+padded blocks. AES itself costs about half a microsecond per key; the rest is Python call
+overhead, so this module is arranged to make as few interpreter round trips per key as it can:
+
+* HKDF-SHA256 with L = 16 and an absent salt is exactly two HMAC-SHA256 calls (RFC 5869:
+  PRK = HMAC(32 zero bytes, TEK); OKM = first 16 bytes of HMAC(PRK, info || 0x01)); the stdlib's
+  one-shot `hmac.digest` runs each in C. Tests compare it with `cryptography`'s HKDF.
+* The padded inputs of all keys of a chunk are slices of one buffer: consecutive ENINs laid out
+  once from the chunk's earliest start, so a key's 144 blocks are a zero-copy memoryview at
+  offset 16 * (start - base). Keys spread over more than `_MAX_WINDOW` intervals get their own
+  blocks, built by numpy in one go.
+* One encryptor per key writes its 2,304 bytes with `update_into` straight into a chunk-sized
+  output buffer, so no per-key or per-RPI bytes objects exist at all.
+* The per-key steps are chained with `map` and drained by a zero-length deque, which runs the
+  loop in C instead of bytecode (about 25 % faster than the plain `for` loop here).
+
+Blocks past a key's rolling period are derived too (one AES call costs the same) and ignored by
+the caller; their ENINs may wrap modulo 2^32, which is harmless because they are never used.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections import deque
+from itertools import repeat
+from operator import itemgetter, methodcaller
+
+import numpy as np
+import numpy.typing as npt
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+__all__ = ["RPIS_PER_KEY", "RpiDeriver", "hkdf_rpik"]
+
+RPIS_PER_KEY = 144
+BLOCK = 16
+KEY_BLOCK_BYTES = RPIS_PER_KEY * BLOCK
+_ZERO_SALT = bytes(32)
+_INFO_RPIK_T1 = b"EN-RPIK\x01"
+_INFO_AEMK_T1 = b"EN-AEMK\x01"
+_PADDING_WORDS = np.frombuffer(b"EN-RPI" + bytes(6), dtype="<u4")
+_MAX_WINDOW = 1 << 14
+_ECB = modes.ECB()  # noqa: S305 - ECB over single blocks is what the GAEN spec defines
+_first16 = itemgetter(slice(0, 16))
+_encryptor = methodcaller("encryptor")
+_update_into = type(Cipher(algorithms.AES(bytes(16)), _ECB).encryptor()).update_into
+
+
+def hkdf_rpik(tek: bytes) -> bytes:
+    """RPIK = HKDF-SHA256(TEK, salt none, info "EN-RPIK", 16), as two HMAC calls."""
+    return hmac.digest(hmac.digest(_ZERO_SALT, tek, "sha256"), _INFO_RPIK_T1, "sha256")[:16]
+
+
+def hkdf_aemk(tek: bytes) -> bytes:
+    """AEMK = HKDF-SHA256(TEK, salt none, info "EN-AEMK", 16), as two HMAC calls."""
+    return hmac.digest(hmac.digest(_ZERO_SALT, tek, "sha256"), _INFO_AEMK_T1, "sha256")[:16]
+
+
+def padded_blocks(first: int, count: int) -> bytes:
+    """PaddedData_j for j = first .. first + count - 1 (ENINs taken modulo 2^32)."""
+    words = np.empty((count, 4), dtype="<u4")
+    words[:, :3] = _PADDING_WORDS
+    words[:, 3] = (np.arange(count, dtype=np.int64) + first) & 0xFFFFFFFF
+    return words.tobytes()
+
+
+class RpiDeriver:
+    """Derives the 144 RPIs of up to `capacity` keys into one reusable buffer."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        # update_into wants room for one more block than it writes; the spare 16 bytes are it.
+        self._out = bytearray(capacity * KEY_BLOCK_BYTES + BLOCK)
+        self._view = memoryview(self._out)
+
+    def derive(self, key_data: bytes, rolling_start: npt.NDArray[np.int64]) -> memoryview:
+        """RPIs of each key's 144 intervals from its start: n * 2,304 bytes, key-major."""
+        n = int(rolling_start.shape[0])
+        if n > self.capacity:
+            raise ValueError("more keys than the deriver's capacity")
+        if n == 0:
+            return self._view[:0]
+        base = int(rolling_start.min())
+        span = int(rolling_start.max()) - base + RPIS_PER_KEY
+        if span <= _MAX_WINDOW:
+            padded = memoryview(padded_blocks(base, span))
+            starts = ((rolling_start - base) * BLOCK).tolist()
+        else:
+            padded = memoryview(_per_key_blocks(rolling_start))
+            starts = list(range(0, n * KEY_BLOCK_BYTES, KEY_BLOCK_BYTES))
+        teks = map(
+            key_data.__getitem__, map(slice, range(0, 16 * n, 16), range(16, 16 * n + 16, 16))
+        )
+        prks = map(hmac.digest, repeat(_ZERO_SALT), teks, repeat("sha256"))
+        okms = map(hmac.digest, prks, repeat(_INFO_RPIK_T1), repeat("sha256"))
+        ciphers = map(Cipher, map(algorithms.AES, map(_first16, okms)), repeat(_ECB))
+        sources = map(padded.__getitem__, map(slice, starts, [s + KEY_BLOCK_BYTES for s in starts]))
+        targets = map(
+            self._view.__getitem__,
+            map(slice, range(0, n * KEY_BLOCK_BYTES, KEY_BLOCK_BYTES), repeat(None)),
+        )
+        deque(map(_update_into, map(_encryptor, ciphers), sources, targets), maxlen=0)
+        return self._view[: n * KEY_BLOCK_BYTES]
+
+
+def _per_key_blocks(rolling_start: npt.NDArray[np.int64]) -> bytes:
+    n = rolling_start.shape[0]
+    words = np.empty((n, RPIS_PER_KEY, 4), dtype="<u4")
+    words[:, :, :3] = _PADDING_WORDS
+    words[:, :, 3] = (rolling_start[:, None] + np.arange(RPIS_PER_KEY)) & 0xFFFFFFFF
+    return words.tobytes()
