@@ -87,7 +87,8 @@ def _why_not_higher(result: RiskResult, encounters: int) -> str:
     next_level = result.level + 1
     days = len(result.rated_days)
     return (
-        f"You had {_encounters(encounters)} on {days} day{'s' if days != 1 else ''} that count. "
+        f"You had {_encounters(encounters)} with people who later warned others through the app, "
+        f"on {days} day{'s' if days != 1 else ''}. "
         f"Your level is {result.level_name!r} and not {result.scale.name(next_level)!r} because "
         f"on no single day did they add up to the {result.scale.name(next_level)!r} threshold "
         f"({_threshold(result, next_level)}); your highest day had "
