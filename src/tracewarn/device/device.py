@@ -13,11 +13,19 @@ backend is reached only through the `httpx.Client` given to `sync` / `report` (s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from tracewarn.device import _sync
+from tracewarn.device._report import build_submission, fake_submission
+from tracewarn.device._sync import SyncReport
+from tracewarn.device._trl import SymptomAnswer
+from tracewarn.device.backend import Backend
 from tracewarn.device.clock import Clock, Randomness, SystemClock, SystemRandomness
 from tracewarn.device.store import DeviceStore, Observation, StoredCheckIn, day_number
 from tracewarn.protocol.gaen.keys import (
@@ -32,8 +40,15 @@ from tracewarn.protocol.gaen.keys import (
 )
 from tracewarn.protocol.presence.checkin import check_in as presence_check_in
 from tracewarn.protocol.presence.qr import parse_qr_url
+from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
 
-__all__ = ["DeviceConfig", "VirtualDevice"]
+__all__ = ["POSITIVE_RESULTS", "DeviceConfig", "ReportRefused", "VirtualDevice"]
+
+POSITIVE_RESULTS = (2, 7)  # CWA result codes PCR_POSITIVE, RAT_POSITIVE
+
+
+class ReportRefused(Exception):  # noqa: N818 - reads as what happened
+    """The device will not upload: the test behind the code is not positive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +166,80 @@ class VirtualDevice:
             raise ValueError("a check-in cannot end before it starts")
         row = self.store.add_check_in(qr_url, planned.location_id, begin, finish)
         return StoredCheckIn(row, qr_url, planned.location_id, begin, finish)
+
+    # -- talking to the backend -----------------------------------------------------------------
+
+    def sync(self, client: httpx.Client, *, config: RiskCalculationConfig = CWA_1_15) -> SyncReport:
+        """Download what is new, verify, match, score and notify (see `device._sync`)."""
+        return _sync.sync(
+            self.store, Backend(client), now=self.now(), region=self.config.region, config=config
+        )
+
+    def report(
+        self,
+        client: httpx.Client,
+        *,
+        guid: str | None = None,
+        teletan: str | None = None,
+        answer: SymptomAnswer = SymptomAnswer.NO_INFORMATION,
+        onset: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Upload keys and check-ins after a positive test (CWA verification + submission).
+
+        `guid` is the code from the lab (its SHA-256 registers the test; the test result must
+        be positive); a `teletan` from the hotline needs no result check. `answer` and `onset`
+        are the symptom questions: they set each key's days since onset and each check-in's TRL.
+        """
+        if (guid is None) == (teletan is None):
+            raise ValueError("report needs exactly one of a lab code (guid) or a teleTAN")
+        backend = Backend(client)
+        if guid is not None:
+            token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
+            result = backend.test_result(token)
+            if result not in POSITIVE_RESULTS:
+                raise ReportRefused(f"the test result is not positive (result code {result})")
+        else:
+            token = backend.registration_token("TELETAN", str(teletan))
+        tan = backend.tan(token)
+        if onset is not None and answer is SymptomAnswer.NO_INFORMATION:
+            answer = SymptomAnswer.ONSET_DATE
+        stored = [c for c in self.store.check_ins() if not c.submitted]
+        check_ins = [c for c in _sync.stored_check_ins(self.store) if not c.submitted]
+        onset_day = None if onset is None else (onset - dt.date(1970, 1, 1)).days
+        self.current_tek()  # today's key exists, so it is uploaded too
+        payload = build_submission(
+            self.store.teks(),
+            check_ins,
+            now=self.now(),
+            answer=answer,
+            onset_day=onset_day,
+            region=self.config.region,
+            random_bytes=self.randomness.token_bytes,
+        )
+        backend.submit(tan, payload)
+        self.store.mark_submitted(c.id for c in stored)
+        summary = {
+            "reported_at": self.now(),
+            "keys": len(self.store.teks()),
+            "check_ins": len(stored),
+        }
+        self.store.set_meta("reported", summary)
+        return summary
+
+    def fake_report(self, client: httpx.Client) -> None:
+        """The same three requests as `report`, marked `cwa-fake: 1`, same sizes (CWA §4.2)."""
+        backend = Backend(client)
+        token = backend.registration_token("GUID", self.randomness.token_bytes(32).hex(), fake=True)
+        tan = backend.tan(token, fake=True)
+        backend.submit(tan, fake_submission(self.randomness.token_bytes), fake=True)
+
+    def maybe_fake_report(self, client: httpx.Client, probability: float) -> bool:
+        """Send a fake report with `probability` (drawn from the device's randomness)."""
+        draw = int.from_bytes(self.randomness.token_bytes(4), "big") / 2**32
+        if draw >= probability:
+            return False
+        self.fake_report(client)
+        return True
 
     # -- status ---------------------------------------------------------------------------------
 

@@ -1,0 +1,335 @@
+"""`sync`: fetch what is new, verify it, match on the device, score, and notify.
+
+Theory of operation (CWA §3.10, §4.3; GAEN §2.4). The device pins its region's public signing
+keys the first time it talks to the backend (the key a real app would ship with) and accepts a
+package only if one of its signatures verifies with a pinned key. It remembers which packages it
+has downloaded, so each sync fetches only what is new: the daily package of a day it has nothing
+of, else the missing hours of that day, and the trace warning hours after the last one it saw.
+Matching and scoring happen here, on the device: downloaded keys are matched against the
+device's own observations (`tracewarn.protocol.matching`), the resulting exposure windows are
+kept (encrypted) for 14 days, and proximity risk (CWA v2) and check-in risk (CWA §3.11) are
+combined (§2.7). Nothing about the result is ever sent anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tracewarn.device._signed import verify_signed_zip
+from tracewarn.device.backend import Backend, BackendError
+from tracewarn.device.store import RETENTION_DAYS, DeviceStore
+from tracewarn.protocol.exposure_window import ExposureWindow
+from tracewarn.protocol.gaen import load_public_key, verify_export
+from tracewarn.protocol.matching import DiagnosisKeyBatch, ObservationStore, match_keys
+from tracewarn.protocol.presence import (
+    CheckIn,
+    ProtectedReport,
+    check_in_risk,
+    decode_qr_payload,
+    decode_trace_warning_package,
+    location_id_hash,
+    parse_qr_url,
+)
+from tracewarn.protocol.risk import (
+    CWA_1_15,
+    CWA_SCALE,
+    CombinedRisk,
+    RiskCalculationConfig,
+    RiskResult,
+    exposure_window_from_json,
+    exposure_window_to_json,
+    score_exposure_windows,
+)
+
+__all__ = ["SCAN_PERIOD_SECONDS", "Notification", "SyncReport", "sync"]
+
+# The device scans every 5 minutes (GAEN: every 3.5-5 min), so each sighting stands for 300 s.
+SCAN_PERIOD_SECONDS = 300
+_KEYS = "/version/v1/diagnosis-keys/country"
+_TWP = "/version/v2/twp/country"
+
+_ADVICE = {
+    "high": (
+        "You were near someone who later tested positive, for long enough and close enough to "
+        "matter. Please stay at home if you can, avoid meeting people at higher risk, get "
+        "tested, and follow your health authority's advice, up to 14 days after the encounter."
+    ),
+    "low": (
+        "You had encounters with low risk. There is nothing you need to do now; keep to the "
+        "usual rules and watch for symptoms."
+    ),
+    "none": "No encounters with increased risk so far. Keep the app running.",
+    "failed": "The risk could not be calculated. Please sync again later.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """What the user is told: the level, the (UTC) day of the encounter, why, and what to do."""
+
+    level: str
+    date: str | None
+    source: str
+    advice: str
+    explanation: str
+    raised_at: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    key_packages: int
+    warning_packages: int
+    keys: int
+    warning_reports: int
+    new_windows: int
+    notification: Notification
+    raised: bool
+
+
+def sync(
+    store: DeviceStore,
+    backend: Backend,
+    *,
+    now: int,
+    region: str,
+    config: RiskCalculationConfig = CWA_1_15,
+) -> SyncReport:
+    """One sync of the device behind `store` (see the module docstring)."""
+    today = dt.datetime.fromtimestamp(now, tz=dt.UTC).date()
+    state = store.get_meta("sync") or {"packages": [], "twp_latest": None}
+    keys = _pinned_keys(store, backend, region)
+
+    batches, fetched = _new_key_batches(backend, region, today, set(state["packages"]), keys)
+    new_windows: list[ExposureWindow] = []
+    if batches:
+        records = store.observation_records()
+        if len(records):
+            observations = ObservationStore.from_arrays(
+                records["rpi"].tobytes(),
+                records["aem"].tobytes(),
+                records["time"],
+                records["rssi"],
+                seconds_since_last_scan=np.full(len(records), SCAN_PERIOD_SECONDS),
+            )
+            new_windows = match_keys(batches, observations, now=now).exposure_windows()
+    windows = _remember_windows(store, new_windows, today)
+
+    check_ins = stored_check_ins(store)
+    hashes = {location_id_hash(c.location_id) for c in check_ins}
+    reports, twp_count, twp_latest = _new_warnings(backend, region, state["twp_latest"], keys)
+    kept = _remember_reports(store, [r for r in reports if r.location_id_hash in hashes], now)
+
+    exposure = score_exposure_windows(windows, config)
+    presence = check_in_risk(check_ins, kept, now)
+    combined = CombinedRisk.of(exposure, presence.total, presence.per_day, scale=CWA_SCALE)
+    notification = _notification(exposure, presence.per_day, combined, today, now)
+
+    store.set_meta(
+        "sync",
+        {
+            "packages": sorted(set(state["packages"]) | set(fetched)),
+            "twp_latest": twp_latest,
+            "last_sync": now,
+        },
+    )
+    last = store.get_meta("risk")
+    raised = notification.level in ("high", "low") and (
+        last is None or (last["level"], last["date"]) != (notification.level, notification.date)
+    )
+    if raised:
+        store.add_notification(now // 86400, notification.to_json())
+    store.set_meta("risk", notification.to_json())
+    return SyncReport(
+        key_packages=len(fetched),
+        warning_packages=twp_count,
+        keys=sum(len(b) for b in batches),
+        warning_reports=len(reports),
+        new_windows=len(new_windows),
+        notification=notification,
+        raised=raised,
+    )
+
+
+def _pinned_keys(
+    store: DeviceStore, backend: Backend, region: str
+) -> dict[str | tuple[str, str], ec.EllipticCurvePublicKey]:
+    pinned = store.get_meta("signing_keys")
+    if pinned is None:
+        document = backend.get_json("/version/v1/signing-keys")
+        pinned = [
+            {"keyId": k["keyId"], "keyVersion": k["keyVersion"], "pem": k["publicKeyPem"]}
+            for k in document.get("keys", [])
+            if k.get("region") == region and not k.get("retiredAt")
+        ]
+        if not pinned:
+            raise BackendError(f"the backend publishes no signing key for region {region}")
+        store.set_meta("signing_keys", pinned)
+    keys: dict[str | tuple[str, str], ec.EllipticCurvePublicKey] = {
+        (k["keyId"], k["keyVersion"]): load_public_key(k["pem"].encode()) for k in pinned
+    }
+    return keys
+
+
+def _get_json_or_none(backend: Backend, path: str) -> Any:
+    try:
+        return backend.get_json(path)
+    except BackendError as exc:
+        if exc.status == 404:  # nothing published yet
+            return None
+        raise
+
+
+def _new_key_batches(
+    backend: Backend,
+    region: str,
+    today: dt.date,
+    downloaded: set[str],
+    keys: Mapping[str | tuple[str, str], ec.EllipticCurvePublicKey],
+) -> tuple[list[DiagnosisKeyBatch], list[str]]:
+    oldest = today - dt.timedelta(days=RETENTION_DAYS - 1)
+    dates = set(_get_json_or_none(backend, f"{_KEYS}/{region}/date") or [])
+    recent = {
+        (today - dt.timedelta(days=k)).isoformat() for k in range(2)
+    } - dates  # days not complete yet: only their hours exist
+    wanted: list[str] = []
+    for day in sorted(dates | recent):
+        if dt.date.fromisoformat(day) < oldest:
+            continue
+        daily = f"{_KEYS}/{region}/date/{day}"
+        if daily in downloaded:
+            continue
+        hour_prefix = f"{daily}/hour/"
+        have_hours = any(p.startswith(hour_prefix) for p in downloaded)
+        if day in dates and not have_hours:
+            wanted.append(daily)
+            continue
+        for hour in _get_json_or_none(backend, f"{daily}/hour") or []:
+            path = f"{hour_prefix}{int(hour)}"
+            if path not in downloaded:
+                wanted.append(path)
+    batches = []
+    for path in wanted:
+        verified = verify_export(backend.get(path), keys)
+        arrays = verified.export.key_arrays()
+        if len(arrays):
+            batches.append(DiagnosisKeyBatch.from_key_arrays(arrays))
+    return batches, wanted
+
+
+def _new_warnings(
+    backend: Backend,
+    region: str,
+    latest_seen: int | None,
+    keys: Mapping[str | tuple[str, str], ec.EllipticCurvePublicKey],
+) -> tuple[list[ProtectedReport], int, int | None]:
+    index = _get_json_or_none(backend, f"{_TWP}/{region}/hour")
+    if not index or index.get("latest") is None:
+        return [], 0, latest_seen
+    first = (
+        int(index["oldest"]) if latest_seen is None else max(int(index["oldest"]), latest_seen + 1)
+    )
+    last = int(index["latest"])
+    reports: list[ProtectedReport] = []
+    for hour in range(first, last + 1):
+        package = decode_trace_warning_package(
+            verify_signed_zip(backend.get(f"{_TWP}/{region}/hour/{hour}"), keys)
+        )
+        reports.extend(package.reports)
+    return reports, max(0, last - first + 1), max(last, latest_seen or last)
+
+
+def _remember_windows(
+    store: DeviceStore, new: list[ExposureWindow], today: dt.date
+) -> list[ExposureWindow]:
+    oldest = today - dt.timedelta(days=RETENTION_DAYS - 1)
+    saved = store.get_meta("exposure_windows") or []
+    windows = [exposure_window_from_json(w, today=today) for w in saved]
+    windows = [w for w in windows + new if w.date >= oldest]
+    if new or len(windows) != len(saved):
+        store.set_meta("exposure_windows", [_window_json(w, today) for w in windows])
+    return windows
+
+
+def _window_json(window: ExposureWindow, today: dt.date) -> dict[str, Any]:
+    data = exposure_window_to_json(window, today=today)
+    del data["ageInDays"]
+    data["date"] = window.date.isoformat()
+    return data
+
+
+def _remember_reports(
+    store: DeviceStore, new: list[ProtectedReport], now: int
+) -> list[ProtectedReport]:
+    # Only reports about places this device checked in at are kept; they are tiny.
+    saved = store.get_meta("warnings") or []
+    horizon = now - RETENTION_DAYS * 86400
+    entries = [e for e in saved if e["received"] >= horizon]
+    entries += [{"report": r.to_bytes().hex(), "received": now} for r in new]
+    if new or len(entries) != len(saved):
+        store.set_meta("warnings", entries)
+    return [ProtectedReport.from_bytes(bytes.fromhex(e["report"])) for e in entries]
+
+
+def stored_check_ins(store: DeviceStore) -> list[CheckIn]:
+    out = []
+    for stored in store.check_ins():
+        location = decode_qr_payload(parse_qr_url(stored.qr_url).payload)
+        out.append(
+            CheckIn(
+                location_id=stored.location_id,
+                location=location,
+                start=stored.start,
+                end=stored.end,
+                completed=True,
+                submitted=stored.submitted,
+            )
+        )
+    return out
+
+
+def _notification(
+    exposure: RiskResult,
+    presence_days: Mapping[dt.date, int],
+    combined: CombinedRisk,
+    today: dt.date,
+    now: int,
+) -> Notification:
+    if combined.failed:
+        return Notification("failed", None, "", _ADVICE["failed"], "", now)
+    level = int(combined.level)  # type: ignore[arg-type]
+    proximity_days = exposure.day_levels_by_date()
+    rated = bool(proximity_days) or bool(presence_days)
+    name = CWA_SCALE.name(level).lower() if rated else "none"
+    name = {"increased": "high"}.get(name, name)
+    if name == "none":
+        return Notification("none", None, "", _ADVICE["none"], exposure.explain(today), now)
+    dates = [d for d, lvl in combined.day_levels.items() if lvl == level]
+    date = max(dates) if dates else None
+    sources = []
+    if date is not None and proximity_days.get(date) == level:
+        sources.append("proximity")
+    if date is not None and presence_days.get(date) == level:
+        sources.append("check-in")
+    explanation = exposure.explain(today)
+    if "check-in" in sources:
+        explanation += (
+            f"\nYou were also checked in at a place at the same time as someone who later "
+            f"tested positive, on {date}."
+        )
+    return Notification(
+        name,
+        None if date is None else date.isoformat(),
+        "+".join(sources),
+        _ADVICE[name],
+        explanation,
+        now,
+    )
