@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 
@@ -88,10 +89,8 @@ def test_wrong_key_is_a_mac_error() -> None:
 
 @given(st.binary(max_size=200))
 def test_any_bytes_parse_or_raise_a_typed_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(CheckInFormatError):
         ProtectedReport.from_bytes(data)
-    except CheckInFormatError:
-        pass
 
 
 def test_bad_sizes_are_typed_errors() -> None:
