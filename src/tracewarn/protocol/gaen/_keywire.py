@@ -45,18 +45,11 @@ _MAX_FAST_RECORD = 127  # the record length then fits one byte
 _MAX_STEPS = 64  # a record of <= 127 bytes has at most 63 fields of >= 2 bytes
 
 
-def _varint_columns(values: IntArray) -> tuple[_U8, npt.NDArray[np.bool_]]:
-    """(n, 5) varint bytes of non-negative values < 2^35 and the mask of bytes in use."""
-    v = values.astype(np.uint64)
-    shifts = np.arange(_VARINT_SLOT, dtype=np.uint64) * np.uint64(7)
-    groups = (v[:, None] >> shifts) & np.uint64(0x7F)
-    length = np.ones(v.shape, dtype=np.int64)
+def _varint_length(values: IntArray) -> IntArray:
+    length = np.ones(values.shape, dtype=np.int64)
     for k in range(1, _VARINT_SLOT):
-        length += v >= np.uint64(1 << (7 * k))
-    used = np.arange(_VARINT_SLOT) < length[:, None]
-    more = np.arange(_VARINT_SLOT) < (length - 1)[:, None]
-    data = (groups | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8)
-    return data, used
+        length += values >= (1 << (7 * k))
+    return length
 
 
 def _zigzag32(values: IntArray) -> IntArray:
@@ -65,34 +58,42 @@ def _zigzag32(values: IntArray) -> IntArray:
 
 def _encode_chunk(keys: KeyArrays, field_tag: int) -> bytes:
     n = len(keys)
-    key_matrix = keys.key_matrix()
-    fields: list[tuple[npt.NDArray[np.bool_], IntArray]] = [
-        (keys.has_transmission_risk_level, keys.transmission_risk_level),
+    fields: list[tuple[int, npt.NDArray[np.bool_], IntArray]] = [
+        (0x10, keys.has_transmission_risk_level, keys.transmission_risk_level),
         # The reference server omits a zero start and the default period; so do we.
-        (keys.rolling_start != 0, keys.rolling_start),
-        (keys.rolling_period != DEFAULT_ROLLING_PERIOD, keys.rolling_period),
-        (keys.has_report_type, keys.report_type),
-        (keys.has_days_since_onset, _zigzag32(keys.days_since_onset)),
+        (0x18, keys.rolling_start != 0, keys.rolling_start),
+        (0x20, keys.rolling_period != DEFAULT_ROLLING_PERIOD, keys.rolling_period),
+        (0x28, keys.has_report_type, keys.report_type),
+        (0x30, keys.has_days_since_onset, _zigzag32(keys.days_since_onset)),
     ]
-    width = 2 + 2 + KEY_LENGTH + len(fields) * (1 + _VARINT_SLOT)
+    # Each field gets a slot as wide as its longest varint in this chunk, which keeps the grid
+    # (and the mask compaction over it) narrow: most fields take one or two bytes.
+    layout = []
+    width = 2 + 2 + KEY_LENGTH
+    for tag, present, values in fields:
+        if not present.any():
+            continue
+        clean = np.where(present, values, 0)
+        length = _varint_length(clean)
+        slot = int(length.max())
+        layout.append((tag, present, clean, length, slot, width))
+        width += 1 + slot
     grid = np.zeros((n, width), dtype=np.uint8)
     mask = np.zeros((n, width), dtype=np.bool_)
     record_length = np.full(n, 2 + KEY_LENGTH, dtype=np.int64)
     grid[:, 0] = field_tag
     grid[:, 2] = 0x0A  # field 1 (key_data), wire type 2
     grid[:, 3] = KEY_LENGTH
-    grid[:, 4 : 4 + KEY_LENGTH] = key_matrix
+    grid[:, 4 : 4 + KEY_LENGTH] = keys.key_matrix()
     mask[:, : 4 + KEY_LENGTH] = True
-    col = 4 + KEY_LENGTH
-    for tag, (present, values) in zip(_FIELD_TAGS, fields, strict=True):
-        data, used = _varint_columns(np.where(present, values, 0))
-        used &= present[:, None]
+    for tag, present, clean, length, slot, col in layout:
         grid[:, col] = tag
         mask[:, col] = present
-        grid[:, col + 1 : col + 1 + _VARINT_SLOT] = data
-        mask[:, col + 1 : col + 1 + _VARINT_SLOT] = used
-        record_length += present + used.sum(axis=1)
-        col += 1 + _VARINT_SLOT
+        for k in range(slot):
+            more = (length > k + 1).astype(np.int64) << 7
+            grid[:, col + 1 + k] = ((clean >> (7 * k)) & 0x7F) | more
+            mask[:, col + 1 + k] = present & (length > k)
+        record_length += present * (1 + length)
     grid[:, 1] = record_length  # <= 2 + 16 + 5 * 6 = 48, one varint byte
     return bytes(grid[mask].tobytes())
 
@@ -103,83 +104,85 @@ def encode_key_records(keys: KeyArrays, field_number: int) -> bytes:
     Values must already be validated (`KeyArrays.validate_for_export`).
     """
     tag = (field_number << 3) | 2
-    parts = []
-    for start in range(0, len(keys), _CHUNK):
-        parts.append(
-            _encode_chunk(keys.take(np.arange(start, min(start + _CHUNK, len(keys)))), tag)
-        )
-    return b"".join(parts)
+    return b"".join(
+        _encode_chunk(keys.slice(start, start + _CHUNK), tag)
+        for start in range(0, len(keys), _CHUNK)
+    )
 
 
-def _int32(values: npt.NDArray[np.uint64]) -> IntArray:
-    low = (values & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return np.where(low >= 2**31, low - 2**32, low)
-
-
-def _sint32(values: npt.NDArray[np.uint64]) -> IntArray:
-    low = (values & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return np.where(low & 1, -(low >> 1) - 1, low >> 1)
+_FIELDS = 7  # value rows 0..6 of _Columns.values, indexed by field number
 
 
 class _Columns:
     def __init__(self, n: int) -> None:
         self.key_offset = np.full(n, -1, dtype=np.int64)
         self.key_length = np.zeros(n, dtype=np.int64)
-        self.values = {f: np.zeros(n, dtype=np.int64) for f in (2, 3, 4, 5, 6)}
-        self.values[4][:] = DEFAULT_ROLLING_PERIOD
-        self.present = {f: np.zeros(n, dtype=np.bool_) for f in (2, 3, 4, 5, 6)}
+        # Row = field number (2..6); rows 0 and 1 are unused so fields index directly.
+        self.values = np.zeros((_FIELDS, n), dtype=np.int64)
+        self.values[4] = DEFAULT_ROLLING_PERIOD
+        self.present = np.zeros((_FIELDS, n), dtype=np.bool_)
+
+
+_WIRE_FAST = np.array([True, True, True, False, False, True, False, False])
+_FIXED_SIZE = np.array([0, 9, 0, 0, 0, 5, 0, 0])  # bytes a wire type 1/5 field takes with its tag
+
+
+def _long_varints(
+    buf: _U8, start: IntArray, available: IntArray
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Values and lengths of varints of 2..5 bytes at `start`, and which are not (slow path)."""
+    value = np.zeros(start.shape, dtype=np.int64)
+    length = np.zeros(start.shape, dtype=np.int64)
+    going = np.ones(start.shape, dtype=np.bool_)
+    for k in range(_VARINT_SLOT):
+        byte = buf[start + k].astype(np.int64)
+        value |= np.where(going, (byte & 0x7F) << (7 * k), 0)
+        length += going
+        going &= byte >= 0x80
+    return value, length, going | (length > available)
 
 
 def _step(buf: _U8, pos: IntArray, end: IntArray, idx: IntArray, cols: _Columns) -> IntArray:
     """Decode one field of each record in `idx`; return the records that need the slow path."""
     p = pos[idx]
-    e = end[idx]
-    last = buf.shape[0] - 1
+    available = end[idx] - p - 1  # bytes after the tag inside the record
     tag = buf[p].astype(np.int64)
+    first = buf[p + 1].astype(np.int64)  # the varint's first byte, or the length byte
     wire = tag & 7
     field = tag >> 3
-    slow = (tag >= 0x80) | (field == 0) | ~np.isin(wire, (0, 1, 2, 5))
-    # Varint value (wire type 0), at most 5 bytes on the fast path.
-    value = np.zeros(idx.shape, dtype=np.uint64)
-    vlen = np.zeros(idx.shape, dtype=np.int64)
-    going = wire == 0
-    for k in range(_VARINT_SLOT):
-        at = p + 1 + k
-        inside = at < e
-        byte = buf[np.minimum(at, last)].astype(np.uint64)
-        take = going & inside
-        value |= np.where(take, (byte & np.uint64(0x7F)) << np.uint64(7 * k), np.uint64(0))
-        vlen += take
-        slow |= going & ~inside  # truncated varint: let the runtime report it
-        going = take & (byte >= 0x80)
-    slow |= going  # longer than 5 bytes
-    # Length-delimited (wire type 2): a one-byte length on the fast path.
-    length = buf[np.minimum(p + 1, last)].astype(np.int64)
+    is_varint = wire == 0
     is_bytes = wire == 2
-    slow |= is_bytes & ((p + 1 >= e) | (length >= 0x80) | (p + 2 + length > e))
-    consumed = np.select(
-        [wire == 0, wire == 1, wire == 2, wire == 5], [1 + vlen, 9, 2 + length, 5], default=1
-    )
-    slow |= (wire == 1) & (p + 9 > e)
-    slow |= (wire == 5) & (p + 5 > e)
+    fixed = _FIXED_SIZE[wire]
+    slow = (tag >= 0x80) | (field == 0) | ~_WIRE_FAST[wire] | (available < 1)
+    slow |= is_bytes & ((first >= 0x80) | (first + 1 > available))
+    slow |= (fixed > 0) & (fixed - 1 > available)
+    value = first.copy()
+    consumed = np.where(is_varint, 2, np.where(is_bytes, 2 + first, fixed))
+    # Most varints are one byte; only the rest take the byte-by-byte path.
+    long = np.flatnonzero(is_varint & (first >= 0x80) & ~slow)
+    if long.size:
+        long_value, long_length, long_slow = _long_varints(buf, p[long] + 1, available[long])
+        value[long] = long_value
+        consumed[long] = 1 + long_length
+        slow[long] |= long_slow
     ok = ~slow
-    rows = idx[ok]
-    w, f, v = wire[ok], field[ok], value[ok]
-    sel = (f == 1) & (w == 2)
-    cols.key_offset[rows[sel]] = (p + 2)[ok][sel]
-    cols.key_length[rows[sel]] = length[ok][sel]
-    for number in (2, 3, 4, 5, 6):
-        sel = (f == number) & (w == 0)
-        if not sel.any():
-            continue
-        decoded = _sint32(v[sel]) if number == 6 else _int32(v[sel])
-        target = rows[sel]
-        if number == 5:  # proto2 closed enum: an unknown value is an unknown field
-            known = (decoded >= 0) & (decoded <= MAX_REPORT_TYPE)
-            decoded, target = decoded[known], target[known]
-        cols.values[number][target] = decoded
-        cols.present[number][target] = True
-    pos[rows] = p[ok] + consumed[ok]
+    rows, f, v, at = idx[ok], field[ok], value[ok], p[ok]
+    keys = is_bytes[ok] & (f == 1)
+    cols.key_offset[rows[keys]] = at[keys] + 2
+    cols.key_length[rows[keys]] = v[keys]
+    numbers = np.where(is_varint[ok] & (f >= 2) & (f <= 6), f, 0)
+    low = v & 0xFFFFFFFF
+    decoded = np.where(
+        numbers == 6,  # sint32: zigzag
+        np.where(low & 1, -(low >> 1) - 1, low >> 1),
+        np.where(low >= 2**31, low - 2**32, low),  # int32 and enum: two's complement
+    )
+    # proto2 closed enum: an unknown ReportType value is an unknown field, not a value.
+    numbers[(numbers == 5) & ((decoded < 0) | (decoded > MAX_REPORT_TYPE))] = 0
+    keep = numbers > 0
+    cols.values[numbers[keep], rows[keep]] = decoded[keep]
+    cols.present[numbers[keep], rows[keep]] = True
+    pos[rows] = at + consumed[ok]
     needs_runtime: IntArray = idx[slow]
     return needs_runtime
 
@@ -209,7 +212,8 @@ def decode_key_records(records: Sequence[bytes], what: str = "key") -> KeyArrays
     """KeyArrays of serialized TemporaryExposureKey messages; ExportFormatError if any is bad."""
     n = len(records)
     lengths = np.fromiter(map(len, records), dtype=np.int64, count=n)
-    buf = np.frombuffer(b"".join(records) + b"\x00", dtype=np.uint8)
+    # Zero padding lets every window below read past the last record; `end` bounds the use.
+    buf = np.frombuffer(b"".join(records) + bytes(KEY_LENGTH), dtype=np.uint8)
     end = np.cumsum(lengths)
     pos = end - lengths
     cols = _Columns(n)
@@ -236,12 +240,7 @@ def decode_key_records(records: Sequence[bytes], what: str = "key") -> KeyArrays
         )
     offsets = np.where(cols.key_offset < 0, 0, cols.key_offset)
     # A window view gathers 16 bytes per key without an (n, 16) index array.
-    windows = (
-        np.lib.stride_tricks.sliding_window_view(buf, KEY_LENGTH)
-        if buf.size >= KEY_LENGTH
-        else np.zeros((1, KEY_LENGTH), dtype=np.uint8)
-    )
-    matrix = windows[offsets]
+    matrix = np.lib.stride_tricks.sliding_window_view(buf, KEY_LENGTH)[offsets]
     for index, key in slow_keys.items():
         matrix[index] = np.frombuffer(key, dtype=np.uint8)
     arrays = KeyArrays(

@@ -50,7 +50,7 @@ class ZipLimits:
     max_sig_size: int = 64 * 1024
 
 
-def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 6) -> bytes:
+def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 1) -> bytes:
     """The zip archive holding the two entries, byte-for-byte reproducible."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:

@@ -337,7 +337,7 @@ def write_export_files(
     random_bytes: Callable[[int], bytes] | None = None,
     revised_keys: Iterable[ExportKey] | KeyArrays = (),
     batch_numbering: BatchNumbering = BatchNumbering.SPLIT,
-    compresslevel: int = 6,
+    compresslevel: int = 1,
 ) -> list[bytes]:
     """Signed export zips for one batch of keys, one per file (gaen.md §3.1-3.6).
 
@@ -370,9 +370,9 @@ def write_export_files(
     files = []
     for index in range(file_count):
         first, last = index * max_keys_per_file, min((index + 1) * max_keys_per_file, total)
-        own = primary.take(np.arange(min(first, len(primary)), min(last, len(primary))))
-        own_revised = revised.take(
-            np.arange(max(first, len(primary)), max(last, len(primary))) - len(primary)
+        own = primary.slice(min(first, len(primary)), min(last, len(primary)))
+        own_revised = revised.slice(
+            max(first, len(primary)) - len(primary), max(last, len(primary)) - len(primary)
         )
         if batch_numbering is BatchNumbering.SPLIT:
             batch_num, batch_size, end = index + 1, file_count, end_timestamp
