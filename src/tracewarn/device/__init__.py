@@ -1,5 +1,13 @@
-"""Virtual devices: an encrypted local store, the key schedule, observations, check-ins, sync."""
+"""Virtual devices: an encrypted local store, the key schedule, observations, check-ins, sync.
 
+`VirtualDevice` is one phone: it advertises its rolling identifiers, records what it hears and
+where it checks in, and talks to the backend only through the `httpx.Client` it is given
+(`sync`, `report`, `fake_report`). See docs/device.md.
+"""
+
+from tracewarn.device._sync import Notification, SyncReport
+from tracewarn.device._trl import SymptomAnswer, transmission_risk_vector
+from tracewarn.device.backend import Backend, BackendError
 from tracewarn.device.clock import (
     Clock,
     ManualClock,
@@ -8,20 +16,35 @@ from tracewarn.device.clock import (
     SystemClock,
     SystemRandomness,
 )
-from tracewarn.device.device import DeviceConfig, VirtualDevice
-from tracewarn.device.store import DeviceStore, Observation, StoreCorrupted, StoredCheckIn
+from tracewarn.device.device import POSITIVE_RESULTS, DeviceConfig, ReportRefused, VirtualDevice
+from tracewarn.device.store import (
+    RETENTION_DAYS,
+    DeviceStore,
+    Observation,
+    StoreCorrupted,
+    StoredCheckIn,
+)
 
 __all__ = [
+    "POSITIVE_RESULTS",
+    "RETENTION_DAYS",
+    "Backend",
+    "BackendError",
     "Clock",
     "DeviceConfig",
     "DeviceStore",
     "ManualClock",
+    "Notification",
     "Observation",
     "Randomness",
+    "ReportRefused",
     "SeededRandomness",
     "StoreCorrupted",
     "StoredCheckIn",
+    "SymptomAnswer",
+    "SyncReport",
     "SystemClock",
     "SystemRandomness",
     "VirtualDevice",
+    "transmission_risk_vector",
 ]
