@@ -81,11 +81,13 @@ from tracewarn.protocol.presence.report import (
 )
 from tracewarn.protocol.presence.risk import (
     CWA_PRESENCE_RISK_PARAMETERS,
+    FOUR_LEVEL_PRESENCE_RISK_PARAMETERS,
     CheckInRisk,
     PresenceRisk,
     PresenceRiskParameters,
     check_in_risk,
     presence_risk,
+    presence_risk_parameters_for,
 )
 from tracewarn.protocol.presence.scan import (
     DecodedCode,
@@ -123,6 +125,7 @@ __all__ = [
     "DEFAULT_DESCRIPTORS",
     "DEFAULT_PLAUSIBLE_DENIABILITY",
     "FALLBACK_CHECK_IN_LENGTH_MINUTES",
+    "FOUR_LEVEL_PRESENCE_RISK_PARAMETERS",
     "INTERVAL_SECONDS",
     "LUCA_DESCRIPTOR",
     "MAX_TEXT_LENGTH",
@@ -186,6 +189,7 @@ __all__ = [
     "match_check_ins",
     "parse_qr_url",
     "presence_risk",
+    "presence_risk_parameters_for",
     "prune_expired",
     "report_mac",
     "scan_location_url",

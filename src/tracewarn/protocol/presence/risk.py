@@ -32,14 +32,17 @@ from tracewarn.protocol.risk.levels import (
     RiskFailure,
     RiskLevelScale,
 )
+from tracewarn.protocol.risk.presets import FOUR_LEVEL_SCALE
 
 __all__ = [
     "CWA_PRESENCE_RISK_PARAMETERS",
+    "FOUR_LEVEL_PRESENCE_RISK_PARAMETERS",
     "CheckInRisk",
     "PresenceRisk",
     "PresenceRiskParameters",
     "check_in_risk",
     "presence_risk",
+    "presence_risk_parameters_for",
 ]
 
 _CWA_MAPPING: Final = LevelMapping.of(
@@ -100,6 +103,33 @@ def _mapping(entries: Any, scale: RiskLevelScale) -> LevelMapping:
 
 
 CWA_PRESENCE_RISK_PARAMETERS: Final = PresenceRiskParameters()
+
+# The four-level refinement of CWA's check-in thresholds, on the scale proximity risk uses by
+# default (risk.presets): `low` is exactly CWA LOW (0, 10); CWA HIGH (>= 10) splits at twice its
+# threshold into `elevated` [10, 20) and `high` >= 20 (20 minutes at TRV 1.0, 12.5 at the highest
+# TRV 1.6). So four-level elevated-or-high holds if and only if CWA says HIGH; `none` is no overlap.
+_FOUR_LEVEL_MAPPING: Final = LevelMapping.of(
+    [
+        (Range(0, 10, min_exclusive=True, max_exclusive=True), "low"),
+        (Range(10, 20, max_exclusive=True), "elevated"),
+        (Range(20, 999999), "high"),
+    ],
+    FOUR_LEVEL_SCALE,
+)
+FOUR_LEVEL_PRESENCE_RISK_PARAMETERS: Final = PresenceRiskParameters(
+    per_check_in=_FOUR_LEVEL_MAPPING, per_day=_FOUR_LEVEL_MAPPING
+)
+
+
+def presence_risk_parameters_for(scale: RiskLevelScale) -> PresenceRiskParameters:
+    """The shipped check-in parameters on `scale`, so both risk sources can be combined (§2.7)."""
+    for params in (CWA_PRESENCE_RISK_PARAMETERS, FOUR_LEVEL_PRESENCE_RISK_PARAMETERS):
+        if params.scale == scale:
+            return params
+    raise ConfigurationError(
+        f"no shipped check-in risk parameters for levels {list(scale.names)}; "
+        "build PresenceRiskParameters with mappings on that scale"
+    )
 
 
 @dataclass(frozen=True, slots=True)
