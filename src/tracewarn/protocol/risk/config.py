@@ -16,11 +16,13 @@ false reproduces iOS and the older test file).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from tracewarn.protocol.errors import ConfigurationError
@@ -148,6 +150,12 @@ class RiskCalculationConfig:
     round_per_day: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.transmission_risk_values, Mapping):
+            raise ConfigurationError("transmission risk values must map TRL to TRV")
+        # A read-only copy: the caller's dict must not change a validated configuration.
+        object.__setattr__(
+            self, "transmission_risk_values", MappingProxyType(dict(self.transmission_risk_values))
+        )
         if self.window_levels.scale != self.day_levels.scale:
             raise ConfigurationError("window and day level mappings use different level scales")
         _check_weights(self.minutes_at_attenuation_weights)
@@ -172,16 +180,7 @@ class RiskCalculationConfig:
 
     def with_rounding(self, round_per_day: bool) -> RiskCalculationConfig:
         """The same parameters with per-day rounding switched on or off."""
-        return RiskCalculationConfig(
-            minutes_at_attenuation_weights=self.minutes_at_attenuation_weights,
-            window_levels=self.window_levels,
-            day_levels=self.day_levels,
-            transmission_risk_values=self.transmission_risk_values,
-            trl_encoding=self.trl_encoding,
-            minutes_at_attenuation_filters=self.minutes_at_attenuation_filters,
-            trl_filters=self.trl_filters,
-            round_per_day=round_per_day,
-        )
+        return dataclasses.replace(self, round_per_day=round_per_day)
 
     @classmethod
     def from_json(cls, obj: Any) -> RiskCalculationConfig:
