@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracewarn.protocol.errors import ConfigurationError
 from tracewarn.protocol.risk import (
@@ -237,3 +240,51 @@ def test_deprecated_multiplier_and_comment_are_accepted() -> None:
 def test_not_an_object() -> None:
     with pytest.raises(ConfigurationError, match="expected an object"):
         RiskCalculationConfig.from_json([1, 2])
+
+
+def test_entry_keys_are_checked_per_list() -> None:
+    obj = cwa_json()
+    obj["minutesAtAttenuationWeights"][0]["riskLevel"] = 1
+    with pytest.raises(ConfigurationError, match=r"minutesAtAttenuationWeights\[0\]: unknown keys"):
+        RiskCalculationConfig.from_json(obj)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 100_000) | st.floats() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _leaf_paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaf_paths(v, (*prefix, k))] + [prefix]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaf_paths(v, (*prefix, i))] + [prefix]
+    return [prefix]
+
+
+@settings(max_examples=300)
+@given(st.data(), json_values)
+def test_any_mutation_of_a_valid_config_loads_or_raises_configuration_error(
+    data: st.DataObject, replacement: Any
+) -> None:
+    obj = cwa_json()
+    path = data.draw(st.sampled_from([p for p in _leaf_paths(obj) if p]))
+    node: Any = obj
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = replacement
+    try:
+        config = RiskCalculationConfig.from_json(obj)
+    except ConfigurationError:
+        return
+    assert RiskCalculationConfig.from_json(config.to_json()) == config
+
+
+@given(json_values)
+def test_any_json_loads_or_raises_configuration_error(obj: Any) -> None:
+    with contextlib.suppress(ConfigurationError):
+        RiskCalculationConfig.from_json(obj)

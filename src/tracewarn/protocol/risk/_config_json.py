@@ -95,16 +95,18 @@ def _object(item: Any, where: str, allowed: set[str]) -> Mapping[str, Any]:
     return item
 
 
+# The keys each list entry may have; anything else is a typo worth reporting.
+_ENTRY_KEYS = {
+    "minutesAtAttenuationWeights": {"attenuationRange", "weight"},
+    "minutesAtAttenuationFilters": {"attenuationRange", "dropIfMinutesInRange"},
+    "trlFilters": {"dropIfTrlInRange"},
+    "normalizedTimePerEWToRiskLevelMapping": {"normalizedTimeRange", "riskLevel"},
+    "normalizedTimePerDayToRiskLevelMapping": {"normalizedTimeRange", "riskLevel"},
+}
+
+
 def _range(item: Any, key: str, where: str) -> Range:
-    allowed = {
-        "attenuationRange",
-        "dropIfMinutesInRange",
-        "dropIfTrlInRange",
-        "weight",
-        "normalizedTimeRange",
-        "riskLevel",
-    }
-    mapping = _object(item, where, allowed)
+    mapping = _object(item, where, _ENTRY_KEYS[where.partition("[")[0]])
     if key not in mapping:
         raise ConfigurationError(f"{where}: missing {key}")
     return Range.from_json(mapping[key], where=f"{where}.{key}")

@@ -104,6 +104,14 @@ class TransmissionRiskLevelEncoding:
     report_type_offset_confirmed_clinical_diagnosis: int = 4
     report_type_offset_confirmed_test: int = 6
 
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigurationError(
+                    f"trlEncoding {item.name} must be an integer, got {value!r}"
+                )
+
     def report_type_offset(self, report_type: int) -> int | None:
         """The offset of a report type, or None for UNKNOWN/REVOKED/anything unmapped."""
         offsets = {
