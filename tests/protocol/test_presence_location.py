@@ -251,3 +251,26 @@ def test_location_type_names() -> None:
     assert LocationType.from_name("LOCATION_TYPE_PERMANENT_RETAIL") is LocationType.PERMANENT_RETAIL
     with pytest.raises(QRCodeFormatError, match="unknown location type"):
         LocationType.from_name("spaceship")
+
+
+@relaxed
+@given(st.sampled_from([CWA_URL_PREFIX, TRACEWARN_URL_PREFIX]), st.text(max_size=400))
+def test_any_fragment_gives_a_code_or_a_typed_error(prefix: str, fragment: str) -> None:
+    with contextlib.suppress(ProtocolError):
+        scan_location_url(prefix + fragment)
+
+
+@relaxed
+@given(st.binary(max_size=400))
+def test_any_payload_bytes_in_a_url_give_a_code_or_a_typed_error(payload: bytes) -> None:
+    with contextlib.suppress(ProtocolError):
+        scan_location_url(build_qr_url(payload))
+
+
+def test_descriptor_with_a_missing_group_is_a_typed_error() -> None:
+    broken = QRCodeDescriptor(r"https://x\.example/(.+)", 0, 1, PayloadEncoding.BASE64, "broken")
+    with pytest.raises(QRCodeFormatError, match="group"):
+        parse_qr_url("https://x.example/abc", (broken,))
+    no_number = QRCodeDescriptor(r"https://x\.example/(\w+)/(.+)", 0, 1, PayloadEncoding.BASE64)
+    with pytest.raises(QRCodeFormatError, match="not a number"):
+        parse_qr_url("https://x.example/v_one/AAAA", (no_number,))

@@ -367,3 +367,16 @@ def test_train_coach_devices() -> None:
     assert results["next day"].per_day == {}
     # The positive passenger's own phone does not warn them about their own report.
     assert check_in_risk([mark_submitted(positive)], published, now).per_check_in == ()
+
+
+@settings(deadline=None)
+@given(st.binary(max_size=400))
+def test_any_bytes_as_a_package_parse_or_raise_a_typed_error(data: bytes) -> None:
+    with contextlib.suppress(CheckInFormatError):
+        decode_trace_warning_package(data)
+
+
+@given(st.binary(max_size=40))
+def test_any_plaintext_parses_or_raises_a_typed_error(data: bytes) -> None:
+    with contextlib.suppress(CheckInFormatError):
+        CheckInRecord.from_bytes(data)

@@ -114,13 +114,15 @@ def parse_qr_url(
                 f"QR descriptor {descriptor.name or descriptor.regex_pattern!r} names a group "
                 "its regex does not have"
             ) from None
-        if version_text is None or not version_text.isdigit():
-            raise QRCodeFormatError(f"QR URL version {version_text!r} is not a number")
+        try:
+            url_version = int(version_text)
+        except (TypeError, ValueError):
+            raise QRCodeFormatError(f"QR URL version {version_text!r} is not a number") from None
         if descriptor.payload_encoding is PayloadEncoding.BASE32:
             payload = b32_decode(payload_text)
         else:
             payload = b64url_decode(payload_text)
-        return ScannedCode(int(version_text), payload, descriptor)
+        return ScannedCode(url_version, payload, descriptor)
     known = ", ".join(d.name or d.regex_pattern for d in descriptors)
     raise QRCodeFormatError(
         f"not a check-in QR code: the URL matches none of the known forms ({known})"
