@@ -37,12 +37,26 @@ def test_pdf_and_png_are_written(tmp_path: Path, coach: TraceLocation) -> None:
     assert files.png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_png_shows_exactly_the_qr_code_of_the_url(tmp_path: Path, coach: TraceLocation) -> None:
+LONG = TraceLocation(
+    description=("Kulturzentrum am Alten Markt, großer Saal im Obergeschoss, " * 5)[:255],
+    address=("Am Alten Markt 12-14, Hinterhof, Eingang links neben dem Café, " * 5)[:255],
+    type=LocationType.TEMPORARY_CULTURAL_EVENT,
+    cryptographic_seed=b"L" * 16,
+    start_timestamp=1_795_000_000,
+    end_timestamp=1_795_010_000,
+)
+
+
+@pytest.mark.parametrize("kind", ["coach", "longest texts"])
+def test_png_shows_exactly_the_qr_code_of_the_url(
+    tmp_path: Path, coach: TraceLocation, kind: str
+) -> None:
     import numpy as np
     from matplotlib.image import imread
 
-    url = location_url(coach)
-    files = write_poster(coach, url, tmp_path / "poster.pdf")
+    location = coach if kind == "coach" else LONG
+    url = location_url(location)
+    files = write_poster(location, url, tmp_path / "poster.pdf")
     image = imread(files.png)
     gray = image[..., :3].mean(axis=2)
     left, top, right, bottom = files.qr_box_png
@@ -63,7 +77,7 @@ def test_png_shows_exactly_the_qr_code_of_the_url(tmp_path: Path, coach: TraceLo
     assert not grid[:4].any() and not grid[-4:].any()
     assert not grid[:, :4].any() and not grid[:, -4:].any()
     assert grid[4, 4:11].all()  # top edge of the top-left finder pattern
-    assert scan_location_url(url).location == coach
+    assert scan_location_url(url).location == location
 
 
 def test_instructions() -> None:

@@ -21,6 +21,7 @@ __all__ = ["PosterFiles", "poster_instructions", "qr_matrix", "write_poster"]
 _A4_INCHES = (8.27, 11.69)
 _PNG_DPI = 150
 _QR_BORDER = 4  # the quiet zone the QR standard requires, in modules
+_INSTRUCTIONS_HEIGHT = 0.2  # page fraction kept below the code for instructions and footer
 
 _TYPE_LABELS = {
     LocationType.TRAIN_COACH: "Train coach",
@@ -51,12 +52,8 @@ def _type_label(location_type: LocationType) -> str:
     label = _TYPE_LABELS.get(location_type)
     if label is not None:
         return label
-    return (
-        location_type.name.replace("_", " ")
-        .capitalize()
-        .replace("Permanent ", "")
-        .replace("Temporary ", "")
-    )
+    words = location_type.name.removeprefix("PERMANENT_").removeprefix("TEMPORARY_")
+    return words.replace("_", " ").capitalize()
 
 
 def _utc(ts: int) -> str:
@@ -107,18 +104,23 @@ def write_poster(location: TraceLocation, url: str, out: Path) -> PosterFiles:
     figure = Figure(figsize=_A4_INCHES)
     figure.text(0.5, 0.945, "Check in here", ha="center", va="center", fontsize=30, weight="bold")
     y = 0.895
-    for line in textwrap.wrap(location.description, 44)[:3]:
-        figure.text(0.5, y, line, ha="center", va="center", fontsize=20, weight="bold")
-        y -= 0.03
-    for line in textwrap.wrap(location.address, 70)[:2]:
-        figure.text(0.5, y, line, ha="center", va="center", fontsize=13)
-        y -= 0.022
+    # Up to 255 characters each (the scan rules' limit): long texts get a smaller font rather than
+    # being cut, since a poster that hides part of the place name would mislead.
+    desc_size, desc_width = (20, 44) if len(location.description) <= 120 else (14, 66)
+    for line in textwrap.wrap(location.description, desc_width):
+        figure.text(0.5, y, line, ha="center", va="center", fontsize=desc_size, weight="bold")
+        y -= 0.03 if desc_size == 20 else 0.022
+    for line in textwrap.wrap(location.address, 80):
+        figure.text(0.5, y, line, ha="center", va="center", fontsize=12)
+        y -= 0.02
     for line in _heading_lines(location):
         figure.text(0.5, y, line, ha="center", va="center", fontsize=11, color="#444444")
         y -= 0.02
 
-    # A square axes 0.62 of the page width wide (about 13 cm), centred below the text.
-    side = 0.62
+    # A square QR code centred below the text, at most 0.62 of the page width (about 13 cm),
+    # smaller only when long texts leave less room above the instructions.
+    room = y - 0.01 - _INSTRUCTIONS_HEIGHT
+    side = min(0.62, room * _A4_INCHES[1] / _A4_INCHES[0])
     height = side * _A4_INCHES[0] / _A4_INCHES[1]
     axes = figure.add_axes((0.5 - side / 2, y - 0.01 - height, side, height))
     axes.imshow(1.0 - matrix, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -130,16 +132,20 @@ def write_poster(location: TraceLocation, url: str, out: Path) -> PosterFiles:
             figure.text(0.08, y, line, ha="left", va="center", fontsize=10.5)
             y -= 0.019
         y -= 0.006
-    figure.text(
-        0.5,
-        0.03,
-        "Privacy: the code holds the place and times printed above and a random number, nothing about"
-        " you. Check-ins stay on phones; warnings are matched there.",
-        ha="center",
-        va="center",
-        fontsize=7.5,
-        color="#666666",
+    footer = (
+        "Privacy: the code holds the place and times printed above and a random number, nothing"
+        " about you. Check-ins stay on phones; warnings are matched there."
     )
+    for offset, line in enumerate(textwrap.wrap(footer, 110)):
+        figure.text(
+            0.5,
+            0.035 - offset * 0.013,
+            line,
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#666666",
+        )
 
     out = Path(out)
     png = out.with_suffix(".png")
