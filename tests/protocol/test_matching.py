@@ -357,7 +357,9 @@ def test_bad_key_columns_are_rejected(kwargs: dict[str, Any]) -> None:
         DiagnosisKeyBatch.from_arrays(bytes(16), **kwargs)
 
 
-@pytest.mark.parametrize("now", [-1, 2**32 * 600, dt.datetime(2020, 4, 3), "2020-04-03", 1.5])
+@pytest.mark.parametrize(
+    "now", [-1, 2**32 * 600, 253_402_300_800, dt.datetime(2020, 4, 3), "2020-04-03", 1.5]
+)
 def test_bad_now_is_rejected(now: Any) -> None:
     with pytest.raises(MatchingInputError):
         match_keys(one_key(), store_of(), now=now)

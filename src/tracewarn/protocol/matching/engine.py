@@ -36,7 +36,12 @@ from tracewarn.protocol.matching._join import ChunkHits, ChunkTask, scan_chunk
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 from tracewarn.protocol.matching.config import MatchingConfig
 from tracewarn.protocol.matching.results import KeyDayMatch, MatchResult, MatchStats, Sighting
-from tracewarn.protocol.matching.store import INTERVAL_SECONDS, NO_ATTENUATION, ObservationStore
+from tracewarn.protocol.matching.store import (
+    INTERVAL_SECONDS,
+    MAX_TIME,
+    NO_ATTENUATION,
+    ObservationStore,
+)
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ChunkScanner", "local_scanner", "match_keys"]
 
@@ -157,8 +162,8 @@ def _now_interval(now: dt.datetime | int) -> int:
         seconds = now
     else:
         raise MatchingInputError("now must be an aware datetime or unix seconds")
-    if not 0 <= seconds < 2**32 * INTERVAL_SECONDS:
-        raise MatchingInputError(f"now = {seconds} is outside the 32-bit ENIN range")
+    if not 0 <= seconds <= MAX_TIME:
+        raise MatchingInputError(f"now = {seconds} is outside 1970..9999 (unix seconds)")
     return seconds // INTERVAL_SECONDS
 
 

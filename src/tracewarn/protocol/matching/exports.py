@@ -7,18 +7,21 @@ are, so no per-key Python object exists on the way.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 
+from tracewarn.protocol.gaen.export import read_export
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 
 __all__ = ["batch_from_export", "batches_from_exports"]
 
 
 def batch_from_export(data: bytes) -> DiagnosisKeyBatch:
-    """The keys of one export (zip or bare export.bin, as `gaen.export.read_export` accepts)."""
-    export = importlib.import_module("tracewarn.protocol.gaen.export")
-    return DiagnosisKeyBatch.from_key_arrays(export.read_export(data).key_arrays())
+    """The keys of one export (zip or bare export.bin, as `gaen.export.read_export` accepts).
+
+    Signatures are not checked here (`gaen.export.verify_export` does that). Revised keys
+    (ENF's `revised_keys`) are not merged: see docs/matching.md.
+    """
+    return DiagnosisKeyBatch.from_key_arrays(read_export(data).key_arrays())
 
 
 def batches_from_exports(files: Iterable[bytes]) -> Iterator[DiagnosisKeyBatch]:

@@ -39,7 +39,8 @@ NO_ATTENUATION = -1
 """Marks a sighting whose attenuation is derived from the AEM's TX power and the RSSI."""
 
 INTERVAL_SECONDS = 600
-MAX_TIME = (2**32) * INTERVAL_SECONDS - 1
+MAX_TIME = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: sightings are dated, and Python dates end there."""
 MAX_SCAN_GAP_SECONDS = 86_400
 _MIN_BITS = 10
 _MAX_BITS = 24
