@@ -380,3 +380,40 @@ def test_any_bytes_as_a_package_parse_or_raise_a_typed_error(data: bytes) -> Non
 def test_any_plaintext_parses_or_raises_a_typed_error(data: bytes) -> None:
     with contextlib.suppress(CheckInFormatError):
         CheckInRecord.from_bytes(data)
+
+
+@settings(deadline=None)
+@given(
+    st.integers(0, 3 * DAY),
+    st.integers(1, 30 * H),
+    st.integers(0, 3 * DAY // 600),
+    st.integers(1, 300),
+)
+def test_matching_overlaps_exactly_where_the_times_intersect(
+    offset: int, length: int, start_interval: int, period: int
+) -> None:
+    lid = loc_id(5)
+    mine = [CheckIn(lid, T0 + offset, T0 + offset + length)]
+    first = T0 // 600 + start_interval
+    report = encrypt_check_in_record(lid, CheckInRecord(first, period, 7), bytes(16))
+    overlaps = match_check_ins(mine, [report]).overlaps
+    expected = max(
+        0, min(T0 + offset + length, (first + period) * 600) - max(T0 + offset, first * 600)
+    )
+    assert sum(o.seconds for o in overlaps) == expected
+    # Parts never cross a UTC midnight, so each overlap has one date.
+    assert all(o.start // DAY == (o.end - 1) // DAY for o in overlaps)
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**33), st.integers(0, 2 * DAY))
+def test_derived_intervals_lie_on_the_grid(start: int, length: int) -> None:
+    from tracewarn.protocol.presence import derive_time_interval
+
+    derived = derive_time_interval(start, start + length)
+    if length < 600:
+        assert derived is None
+    else:
+        assert derived is not None
+        begin, end = derived
+        assert begin % 600 == 0 and end % 600 == 0 and end > begin
