@@ -62,6 +62,36 @@ def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 
     return out.getvalue()
 
 
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+
+
+def _check_local_header(data: bytes, info: zipfile.ZipInfo) -> None:
+    """The local header must repeat the central directory's entry (zipfile reads only the latter).
+
+    Otherwise two readers could disagree about the same file, and a changed byte in the local
+    header would go unnoticed.
+    """
+    start = info.header_offset
+    fields = _LOCAL_HEADER.unpack_from(data, start)
+    magic, version, flags, method, time, date, crc, compressed, size, name_length, _ = fields
+    name = data[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_length]
+    expected_sizes = (info.CRC, info.compress_size, info.file_size)
+    descriptor = flags & 0x8  # sizes follow the data instead
+    if (
+        magic != b"PK\x03\x04"
+        or (version, flags, method) != (info.extract_version, info.flag_bits, info.compress_type)
+        or (time, date) != _dos_time_date(info)
+        or (not descriptor and (crc, compressed, size) != expected_sizes)
+        or name != info.orig_filename.encode("utf-8" if flags & 0x800 else "cp437")
+    ):
+        raise ExportFormatError(f"{info.filename}: local header disagrees with the directory")
+
+
+def _dos_time_date(info: zipfile.ZipInfo) -> tuple[int, int]:
+    year, month, day, hour, minute, second = info.date_time
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     if info.file_size > limit:
         raise ExportFormatError(
@@ -104,6 +134,7 @@ def read_export_zip(data: bytes, limits: ZipLimits) -> tuple[bytes, bytes]:
                         f"{info.filename} uses compression method {info.compress_type}; "
                         "only stored and Deflate are allowed"
                     )
+                _check_local_header(data, info)
                 limit = limits.max_bin_size if info.filename == BIN_NAME else limits.max_sig_size
                 entries[info.filename] = _read_entry(archive, info, limit)
     except ExportFormatError:

@@ -506,9 +506,19 @@ def verify_export(
         raise InvalidSignature("the export has no export.sig signatures to verify")
     digest = _signing.sha256(export.export_bin)
     verified: list[SignatureInfo] = []
+    skipped: list[str] = []
     for signature in export.signatures:
         info = signature.signature_info
+        # export.sig itself is unsigned: its metadata counts only where the signed export.bin
+        # confirms it, so no byte of either file can change without the check failing.
         if info.signature_algorithm != ECDSA_P256_SHA256_OID:
+            skipped.append(f"algorithm {info.signature_algorithm!r} is not ECDSA P-256/SHA-256")
+            continue
+        if info not in export.signature_infos:
+            skipped.append(f"key id {info.verification_key_id!r} is not listed in export.bin")
+            continue
+        if (signature.batch_num, signature.batch_size) != (export.batch_num, export.batch_size):
+            skipped.append("batch numbers differ from export.bin's")
             continue
         candidates = _candidates(public_keys, info)
         ok = any(_signing.verify_digest(k, signature.signature, digest) for k in candidates)
@@ -520,5 +530,8 @@ def verify_export(
                 f"{info.verification_key_version!r} does not verify"
             )
     if not verified:
-        raise InvalidSignature("no signature in export.sig verifies with the given public key(s)")
+        detail = f" ({'; '.join(skipped)})" if skipped else ""
+        raise InvalidSignature(
+            f"no signature in export.sig verifies with the given public key(s){detail}"
+        )
     return VerifiedExport(export=export, verified_by=tuple(verified))
