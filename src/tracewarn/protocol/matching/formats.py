@@ -51,7 +51,7 @@ def load_observations(data: bytes, file_format: str | None = None) -> Observatio
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise MatchingInputError("observation file is not UTF-8 text") from None
-    fmt = file_format or ("jsonl" if text.lstrip().startswith("{") else "csv")
+    fmt = file_format or ("jsonl" if text.lstrip()[:1] in ("{", "[") else "csv")
     if fmt == "jsonl":
         rows = _jsonl_rows(text)
     elif fmt == "csv":
@@ -107,17 +107,22 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [name for name in header if name not in FIELDS]
-    if unknown or not header:
-        raise MatchingInputError(
-            f"CSV header must name columns among {', '.join(FIELDS)}; got {header!r}"
-        )
-    for row in reader:
-        if None in row:
-            raise MatchingInputError(f"line {reader.line_num}: more cells than header columns")
-        yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}
+    if not text.strip():
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+        unknown = [name for name in header if name not in FIELDS]
+        if unknown or not header:
+            raise MatchingInputError(
+                f"CSV header must name columns among {', '.join(FIELDS)}; got {header!r}"
+            )
+        for row in reader:
+            if None in row:
+                raise MatchingInputError(f"line {reader.line_num}: more cells than header columns")
+            yield reader.line_num, {k: v for k, v in row.items() if v not in (None, "")}
+    except csv.Error as exc:
+        raise MatchingInputError(f"line {reader.line_num}: malformed CSV ({exc})") from None
 
 
 def _store(rows: Iterator[tuple[int, Mapping[str, Any]]]) -> ObservationStore:
