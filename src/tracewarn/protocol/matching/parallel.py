@@ -13,6 +13,7 @@ core is actually free, and starting workers and shipping the store costs about a
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import multiprocessing.context
 import os
 from collections import deque
@@ -72,9 +73,12 @@ class ProcessMatcher:
         self.config = config if config is not None else MatchingConfig()
         self.chunk_size = chunk_size
         self.workers = count
+        # Spawned workers by default: forking a process that may hold threads (a server, a test
+        # runner) can deadlock, and "spawn" behaves the same on every platform.
+        context = mp_context if mp_context is not None else multiprocessing.get_context("spawn")
         self._executor = ProcessPoolExecutor(
             max_workers=count,
-            mp_context=mp_context,
+            mp_context=context,
             initializer=_install,
             initargs=(store, self.config.tolerance_intervals, chunk_size),
         )
