@@ -1,28 +1,32 @@
 """A plain sync `httpx.Client` talking to the app in-process, without ports.
 
 `httpx.ASGITransport` is async-only (httpx 0.28) and starlette's TestClient now warns that it is
-deprecated, so this wraps the async transport behind a blocking anyio portal. Devices, the demo
+deprecated, so this runs the async transport on an event loop in a daemon thread (a forgotten
+`close()` therefore cannot keep the interpreter from exiting). Devices, the demo
 and tests use it exactly like a client pointed at a real server.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import threading
 from typing import Any
 
-import anyio.from_thread
 import httpx
 
 __all__ = ["SyncASGITransport", "asgi_client"]
 
 
 class SyncASGITransport(httpx.BaseTransport):
-    """Runs each request through `httpx.ASGITransport(app)` on a private event loop thread."""
+    """Runs each request through `httpx.ASGITransport(app)` on a private event-loop thread."""
 
     def __init__(self, app: Any) -> None:
         self._transport = httpx.ASGITransport(app=app)
-        self._stack = contextlib.ExitStack()
-        self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="asgi-client", daemon=True
+        )
+        self._thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -35,11 +39,15 @@ class SyncASGITransport(httpx.BaseTransport):
             content = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
             return response.status_code, response.headers.raw, content
 
-        status, headers, content = self._portal.call(run)
+        status, headers, content = asyncio.run_coroutine_threadsafe(run(), self._loop).result()
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:
-        self._stack.close()
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
 
 
 def asgi_client(app: Any, *, base_url: str = "http://127.0.0.1") -> httpx.Client:

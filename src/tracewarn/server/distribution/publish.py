@@ -1,0 +1,296 @@
+"""`publish`: cut hourly and daily signed key packages and hourly trace warning packages.
+
+Theory of operation (cwa-risk-and-checkins.md §4.3, gaen.md §3.5-3.6, §4.4):
+
+- A key belongs to the hour `distribution_hour` (set at upload: not before its expiry + 120 min)
+  and an hour is packaged only once it is over, so no package carries a key early.
+- An hour of fewer than `min_keys_per_package` (140) keys is padded with random keys that copy
+  the real keys' fields in turn. The padding is stored in the database before any file is
+  written, so a re-run after a crash builds the same hour again, and the daily package (the
+  union of its hours) repeats the hourly padding instead of revealing which keys were real.
+- Files are written first, indexes last, each through the BlobStore's atomic put: a reader (or
+  a crash at any instant) sees an index naming only complete files. What the indexes already
+  name is what is done; everything else is redone on the next run, so no key is lost.
+- One publisher at a time: a database advisory lock (PostgreSQL) or a file lock (SQLite).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracewarn.protocol.gaen import (
+    BatchNumbering,
+    ExportKey,
+    ExportSigner,
+    sign_export_bin,
+    write_export_files,
+)
+from tracewarn.protocol.presence.report import ProtectedReport
+from tracewarn.protocol.presence.warning import encode_trace_warning_package
+from tracewarn.server.context import ServerContext
+from tracewarn.server.db import cross_process_lock
+from tracewarn.server.distribution import layout
+from tracewarn.server.distribution.blobstore import FilesystemBlobStore
+from tracewarn.server.distribution.routes import blob_name
+from tracewarn.server.distribution.signing import active_signers, public_key_document
+from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.submission.service import insert_keys
+
+__all__ = ["PublishReport", "cdn_encoding", "publish"]
+
+_log = logging.getLogger("tracewarn.server.publish")
+# transmission-risk-encoding.yaml: TRL -> (ENF report type, DSOS 1 or 2) on the CDN (§2.6).
+_REPORT_TYPE_FOR_TRL = {1: 4, 2: 4, 3: 3, 4: 3, 5: 2, 6: 2, 7: 1, 8: 1}
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class PublishReport:
+    """What one run wrote; `skipped` when another publisher held the lock."""
+
+    skipped: bool = False
+    hourly: list[str] = field(default_factory=list)
+    daily: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    padding_keys: int = 0
+
+
+def cdn_encoding(trl: int) -> tuple[int, int]:
+    """(report_type, days_since_onset) carrying `trl` losslessly to ENF v2 receivers (§2.6)."""
+    return _REPORT_TYPE_FOR_TRL[trl], 1 if trl % 2 else 2
+
+
+def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
+    """Publish every complete hour and day not yet in the indexes, for every region."""
+    now = ctx.now() if now is None else now
+    with cross_process_lock(ctx.engine, "publish", ctx.settings.data_dir) as got:
+        if not got:
+            return PublishReport(skipped=True)
+        if isinstance(ctx.blobs, FilesystemBlobStore):
+            ctx.blobs.remove_temporaries()
+        report = PublishReport()
+        for region in ctx.settings.regions:
+            _publish_keys(ctx, region, now, report)
+            _publish_warnings(ctx, region, now, report)
+        layout.write_json(ctx.blobs, layout.country_index(), list(ctx.settings.regions))
+        with ctx.sessions() as session:
+            layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
+        return report
+
+
+def _signers(ctx: ServerContext, region: str) -> list[ExportSigner]:
+    with ctx.sessions.begin() as session:
+        return [
+            ExportSigner(s.private_key, s.key_id, s.key_version)
+            for s in active_signers(session, ctx, region=region)
+        ]
+
+
+def _in_region(row: DiagnosisKey, region: str, home: str) -> bool:
+    if row.is_padding:
+        return row.origin_country == region
+    return region == home or (
+        row.consent_to_federation and region in row.visited_countries.split(",")
+    )
+
+
+def _rows(
+    session: Session, ctx: ServerContext, region: str, first_hour: int, end_hour: int
+) -> list[DiagnosisKey]:
+    s = ctx.settings
+    query = sa.select(DiagnosisKey).where(
+        DiagnosisKey.distribution_hour >= first_hour,
+        DiagnosisKey.distribution_hour < end_hour,
+        DiagnosisKey.transmission_risk_level >= s.min_published_trl,
+    )
+    rows = session.scalars(query).all()
+    return [
+        r
+        for r in rows
+        if _in_region(r, region, s.home_region)
+        and r.distribution_hour - r.submission_hour <= s.days_to_publish * 24
+    ]
+
+
+def _export_key(row: DiagnosisKey) -> ExportKey:
+    report_type, dsos = cdn_encoding(row.transmission_risk_level)
+    return ExportKey(
+        row.key_data,
+        row.rolling_start_interval_number,
+        row.rolling_period,
+        row.transmission_risk_level,
+        report_type,
+        dsos,
+    )
+
+
+def _pad(
+    session: Session, ctx: ServerContext, region: str, hour: int, rows: list[DiagnosisKey]
+) -> int:
+    missing = ctx.settings.min_keys_per_package - len(rows)
+    real = [r for r in rows if not r.is_padding]
+    if missing <= 0 or not real:
+        return 0
+    data = ctx.random_bytes(16 * missing)
+    padding = []
+    for i in range(missing):
+        donor = real[i % len(real)]
+        padding.append(
+            {
+                "key_data": data[16 * i : 16 * i + 16],
+                "submission_type": donor.submission_type,
+                "rolling_start_interval_number": donor.rolling_start_interval_number,
+                "rolling_period": donor.rolling_period,
+                "transmission_risk_level": donor.transmission_risk_level,
+                "days_since_onset_of_symptoms": donor.days_since_onset_of_symptoms,
+                "submission_hour": donor.submission_hour,
+                "distribution_hour": hour,
+                "consent_to_federation": False,
+                "origin_country": region,
+                "visited_countries": region,
+                "is_padding": True,
+            }
+        )
+    insert_keys(session, padding)
+    return missing
+
+
+def _publish_keys(ctx: ServerContext, region: str, now: int, report: PublishReport) -> None:
+    s = ctx.settings
+    current_hour = now // 3600
+    first_hour = current_hour - s.retention_days * 24
+    with ctx.sessions() as session:
+        hours = sorted(
+            {
+                r.distribution_hour
+                for r in _rows(session, ctx, region, first_hour, current_hour)
+                if not r.is_padding
+            }
+        )
+    if not hours:
+        return
+    signers = _signers(ctx, region)
+    by_day: dict[str, list[int]] = defaultdict(list)
+    for hour in hours:
+        by_day[layout.day_of(hour)].append(hour)
+    dates = set(layout.read_json(ctx.blobs, layout.date_index(region)) or [])
+    for day, day_hours in sorted(by_day.items()):
+        published = set(layout.read_json(ctx.blobs, layout.hour_index(region, day)) or [])
+        for hour in day_hours:
+            if hour % 24 in published:
+                continue
+            with ctx.sessions.begin() as session:
+                rows = _rows(session, ctx, region, hour, hour + 1)
+                report.padding_keys += _pad(session, ctx, region, hour, rows)
+            with ctx.sessions() as session:
+                rows = _rows(session, ctx, region, hour, hour + 1)
+            _write_package(
+                ctx,
+                layout.hourly_path(region, hour),
+                rows,
+                region,
+                hour * 3600,
+                (hour + 1) * 3600,
+                signers,
+            )
+            published.add(hour % 24)
+            layout.write_json(ctx.blobs, layout.hour_index(region, day), sorted(published))
+            report.hourly.append(layout.hourly_path(region, hour))
+        day_start = day_hours[0] - day_hours[0] % 24
+        if day not in dates and day_start + 24 <= current_hour:
+            with ctx.sessions() as session:
+                rows = _rows(session, ctx, region, day_start, day_start + 24)
+            _write_package(
+                ctx,
+                layout.daily_path(region, day),
+                rows,
+                region,
+                day_start * 3600,
+                (day_start + 24) * 3600,
+                signers,
+            )
+            dates.add(day)
+            layout.write_json(ctx.blobs, layout.date_index(region), sorted(dates))
+            report.daily.append(layout.daily_path(region, day))
+
+
+def _write_package(
+    ctx: ServerContext,
+    path: str,
+    rows: list[DiagnosisKey],
+    region: str,
+    start: int,
+    end: int,
+    signers: list[ExportSigner],
+) -> None:
+    files = write_export_files(
+        [_export_key(r) for r in rows],
+        region=region,
+        start_timestamp=start,
+        end_timestamp=end,
+        signers=signers,
+        max_keys_per_file=ctx.settings.max_keys_per_file,
+        batch_numbering=BatchNumbering.ONE_PER_FILE,
+    )
+    if len(files) > 1:
+        # One URL per hour and day (CWA layout): over-full periods are a configuration error,
+        # and the keys stay in the database for the next run rather than being dropped.
+        raise RuntimeError(f"{path}: {len(rows)} keys exceed max_keys_per_file")
+    ctx.blobs.put(blob_name(path), files[0], content_type="application/zip")
+
+
+def _publish_warnings(ctx: ServerContext, region: str, now: int, report: PublishReport) -> None:
+    current_hour = now // 3600
+    first_hour = current_hour - ctx.settings.retention_days * 24
+    with ctx.sessions() as session:
+        rows = session.scalars(
+            sa.select(CheckInReport).where(
+                CheckInReport.region == region,
+                CheckInReport.submission_hour >= first_hour,
+                CheckInReport.submission_hour < current_hour,
+            )
+        ).all()
+    index = layout.read_json(ctx.blobs, layout.twp_index(region)) or {}
+    latest = index.get("latest")
+    by_hour: dict[int, list[ProtectedReport]] = defaultdict(list)
+    for r in rows:
+        by_hour[r.submission_hour].append(
+            ProtectedReport(r.location_id_hash, r.iv, r.encrypted_check_in_record, r.mac)
+        )
+    if not by_hour and latest is None:
+        return
+    oldest = max(first_hour, min(by_hour)) if latest is None else max(first_hour, index["oldest"])
+    start = oldest if latest is None else latest + 1
+    if start >= current_hour:
+        return
+    signers = _signers(ctx, region)
+    # Devices fetch every hour from oldest to latest, so empty hours get (empty) packages too.
+    for hour in range(start, current_hour):
+        export_bin = encode_trace_warning_package(hour, region, by_hour.get(hour, ()))
+        data = _signed_zip(export_bin, sign_export_bin(export_bin, signers))
+        ctx.blobs.put(
+            blob_name(layout.twp_path(region, hour)), data, content_type="application/zip"
+        )
+        report.warnings.append(layout.twp_path(region, hour))
+    layout.write_json(
+        ctx.blobs, layout.twp_index(region), {"oldest": oldest, "latest": current_hour - 1}
+    )
+
+
+def _signed_zip(export_bin: bytes, export_sig: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in (("export.bin", export_bin), ("export.sig", export_sig)):
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=_ZIP_TIME),
+                content,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
+    return buffer.getvalue()
