@@ -81,9 +81,10 @@ class Population:
     devices: list[VirtualDevice]
 
     @classmethod
-    def create(cls, town: Town, directory: Path) -> Population:
+    def create(cls, town: Town, directory: Path, clock: ManualClock | None = None) -> Population:
         start = dt.datetime.fromtimestamp(town.day_start(0), tz=dt.UTC)
-        clock = ManualClock(start)
+        clock = clock or ManualClock(start)
+        clock.set(start)
         devices = [
             VirtualDevice.open(
                 directory / f"phone-{i:04d}",

@@ -3,7 +3,10 @@
 The radio model makes attenuations noisy; this module uses the *true* distances and stays, so
 warnings raised through the protocol can be scored against what actually happened. A close
 contact is the usual public-health definition: within 2 m for at least 15 minutes (summed over
-the scans of one day). A place contact overlapped with the case at a check-in place.
+the scans of one day). A place contact was at a check-in place while the case was there or
+within 30 minutes after the case left: aerosols linger, which is why CWA extends a positive
+person's check-in the same way (cwa-risk-and-checkins.md §3.7). `same_place_days` records any
+visit to the same check-in place on the same day, at whatever time.
 """
 
 from __future__ import annotations
@@ -15,10 +18,18 @@ import numpy as np
 from tracewarn.sim.encounters import SCAN_PERIOD_S, Scans
 from tracewarn.sim.town import CHECK_IN_SETTINGS, Setting, Town
 
-__all__ = ["CLOSE_DISTANCE_M", "CLOSE_MINUTES", "Contact", "GroundTruth", "ground_truth"]
+__all__ = [
+    "AEROSOL_SECONDS",
+    "CLOSE_DISTANCE_M",
+    "CLOSE_MINUTES",
+    "Contact",
+    "GroundTruth",
+    "ground_truth",
+]
 
 CLOSE_DISTANCE_M = 2.0
 CLOSE_MINUTES = 15
+AEROSOL_SECONDS = 30 * 60
 
 
 @dataclass(slots=True)
@@ -31,6 +42,8 @@ class Contact:
     settings: set[str] = field(default_factory=set)
     # (day, place index) -> minutes of overlap at a check-in place
     place_overlap_minutes: dict[tuple[int, int], int] = field(default_factory=dict)
+    same_place_days: set[int] = field(default_factory=set)
+    met: bool = False
 
     @property
     def close(self) -> bool:
@@ -54,6 +67,7 @@ class GroundTruth:
         return {p for p, c in self.contacts.items() if c.exposed}
 
     def met_or_shared(self) -> set[int]:
+        """Everyone who met the case anywhere or visited a check-in place of theirs that day."""
         return set(self.contacts)
 
 
@@ -72,6 +86,7 @@ def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTrut
         for person in np.unique(others):
             sel = others == person
             c = contact(int(person))
+            c.met = True
             c.nearby_minutes[day] = int(sel.sum()) * minutes_per_scan
             c.close_minutes[day] = int((sel & close).sum()) * minutes_per_scan
             places = np.unique(scans.place[mine][sel])
@@ -86,12 +101,13 @@ def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTrut
             same = np.flatnonzero(
                 (stays.place == stays.place[s]) & (stays.person != case) & is_check_in_place
             )
-            overlap = np.minimum(stays.end[same], stays.end[s]) - np.maximum(
+            overlap = np.minimum(stays.end[same], stays.end[s] + AEROSOL_SECONDS) - np.maximum(
                 stays.start[same], stays.start[s]
             )
             for other, seconds in zip(stays.person[same], overlap, strict=True):
+                c = contact(int(other))
+                c.same_place_days.add(day)
                 if seconds > 0:
-                    c = contact(int(other))
                     key = (day, int(stays.place[s]))
                     c.place_overlap_minutes[key] = c.place_overlap_minutes.get(key, 0) + int(
                         seconds // 60
