@@ -9,6 +9,7 @@ import tracemalloc
 import warnings
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ from tracewarn.protocol.gaen import (
     ExportSigner,
     KeyArrays,
     ZipLimits,
+    _rawexport,
     load_private_key,
     load_public_key,
     read_export,
@@ -549,3 +551,25 @@ def test_unsupported_zip_methods_and_corrupt_data_are_format_errors() -> None:
     corrupt[40] ^= 0xFF  # inside export.bin's compressed data (30-byte header + 10-byte name)
     with pytest.raises(ExportFormatError):
         read_export(bytes(corrupt))
+
+
+def test_bodies_of_tiny_records_are_rejected_before_the_runtime_allocates_them() -> None:
+    """2-byte records would cost the runtime ~20x the body's size; the budget stops them."""
+    for record in (b"\x3a\x00", b"\xba\x00\x00", b"\x42\x01\x00", b"\x32\x00"):
+        body = record * 200_000
+        with pytest.raises(ExportFormatError, match="top-level fields"):
+            read_export(EXPORT_HEADER + body)
+
+
+def test_keys_full_of_tag_like_bytes_still_read_exactly() -> None:
+    """Key bytes that look like record tags send the reader down the exact (slower) walk."""
+    keys = [
+        ExportKey(
+            bytes([0x3A, 0xBA, 0x42, 0xC2]) * 3 + bytes([i % 256, 0x32, 0xB2, i // 256]), 50 + i, 58
+        )
+        for i in range(300)
+    ]
+    (data,) = write_export_files(keys, region="DE", start_timestamp=0, end_timestamp=1, signers=[])
+    with mock.patch.object(_rawexport, "_walk_fields", wraps=_rawexport._walk_fields) as walk:
+        assert read_export(data).keys == tuple(sorted(keys, key=lambda k: k.key_data))
+    assert walk.call_count == 1

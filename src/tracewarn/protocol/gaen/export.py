@@ -37,7 +37,7 @@ from tracewarn.protocol.gaen._keyarrays import (
     KeyArrays,
 )
 from tracewarn.protocol.gaen._keywire import decode_key_records, encode_key_records
-from tracewarn.protocol.gaen._rawexport import RawExport
+from tracewarn.protocol.gaen._rawexport import RawExport, check_field_budget, field_budget
 from tracewarn.protocol.gaen._zipfile import ZipLimits, read_export_zip, write_export_zip
 from tracewarn.protocol.proto import export_pb2
 
@@ -409,8 +409,14 @@ def _parse_export_bin(export_bin: bytes, signatures: tuple[ExportSignature, ...]
             f"export.bin must start with the header {EXPORT_HEADER!r}, "
             f"found {export_bin[: len(EXPORT_HEADER)]!r}"
         )
+    body = export_bin[len(EXPORT_HEADER) :]
+    check_field_budget(body)
     try:
-        raw = RawExport.FromString(export_bin[len(EXPORT_HEADER) :])
+        raw = RawExport.FromString(body)
+        if len(raw.keys) + len(raw.revised_keys) + len(raw.signature_infos) > field_budget(
+            len(body)
+        ):
+            raise ExportFormatError("export.bin holds more records than its size allows")
         region = raw.region.decode("utf-8")
         infos = tuple(
             _signature_info(export_pb2.SignatureInfo.FromString(item))
