@@ -30,6 +30,7 @@ from tracewarn.protocol.matching import (
     MatchingConfig,
     MatchResult,
     ObservationStore,
+    _derive,
     match_keys,
 )
 from tracewarn.protocol.matching._derive import RpiDeriver, hkdf_aemk, hkdf_rpik
@@ -295,3 +296,19 @@ def test_batched_derivation_equals_the_key_schedule(keys: list[tuple[bytes, int]
     out = bytes(RpiDeriver(len(keys)).derive(b"".join(t for t, _ in keys), starts))
     for i, (tek, start) in enumerate(keys):
         assert out[2304 * i : 2304 * (i + 1)] == b"".join(rolling_proximity_identifiers(tek, start))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.binary(min_size=16, max_size=16), min_size=1, max_size=5))
+def test_fast_and_public_encryptor_paths_agree(teks: list[bytes]) -> None:
+    starts = np.full(len(teks), START, dtype=np.int64)
+    fast = bytes(RpiDeriver(len(teks)).derive(b"".join(teks), starts))
+    original = _derive.make_encryptor
+    try:
+        _derive.make_encryptor = _derive.public_encryptor
+        public = bytes(RpiDeriver(len(teks)).derive(b"".join(teks), starts))
+    finally:
+        _derive.make_encryptor = original
+    assert (
+        fast == public == b"".join(b"".join(rolling_proximity_identifiers(t, START)) for t in teks)
+    )
