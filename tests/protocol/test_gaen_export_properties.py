@@ -297,3 +297,70 @@ def test_decoder_agrees_on_mixed_batches_across_chunks(batch: list[bytes], chunk
     # A tiny chunk size makes the batch cross chunk boundaries as 1.4 M keys would.
     with mock.patch.object(_keywire, "_CHUNK", chunk):
         assert list(_keywire.decode_key_records(batch)) == [_runtime_view(r) for r in batch]
+
+
+@st.composite
+def export_bodies(draw: st.DrawFn) -> bytes:
+    """Top-level fields in any order: header fields, signature infos, key records, unknowns."""
+    info = export_pb2.SignatureInfo(
+        verification_key_id=draw(st.text(max_size=4)),
+        verification_key_version=draw(st.text(max_size=3)),
+    ).SerializeToString()
+    pieces = draw(
+        st.lists(
+            st.one_of(
+                st.integers(0, 2**64 - 1).map(lambda v: b"\x09" + v.to_bytes(8, "little")),
+                st.text(max_size=4).map(lambda t: b"\x1a" + _varint(len(t.encode())) + t.encode()),
+                st.integers(0, 2**64 - 1).map(lambda v: b"\x20" + _varint(v)),
+                st.just(b"\x32" + _varint(len(info)) + info),
+                records().map(_usable).map(lambda r: b"\x3a" + _varint(len(r)) + r),
+                records().map(_usable).map(lambda r: b"\x42" + _varint(len(r)) + r),
+                wire_fields(),
+            ),
+            max_size=12,
+        )
+    )
+    return b"".join(pieces)
+
+
+def _runtime_keys(keys: object) -> list[ExportKey | None]:
+    return [_runtime_view(k.SerializeToString()) for k in keys]  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300)
+@given(export_bodies())
+def test_reader_agrees_with_the_protobuf_runtime_on_whole_exports(body: bytes) -> None:
+    try:
+        reference = export_pb2.TemporaryExposureKeyExport.FromString(body)
+    except DecodeError:
+        with pytest.raises(ExportFormatError):
+            read_export(EXPORT_HEADER + body)
+        return
+    keys, revised = _runtime_keys(reference.keys), _runtime_keys(reference.revised_keys)
+    try:
+        export = read_export(EXPORT_HEADER + body)
+    except ExportFormatError:
+        # Only the documented refusals: an unusable key, or a region that is not UTF-8.
+        region_ok = True
+        try:
+            reference.region.encode("utf-8")
+        except UnicodeError:
+            region_ok = False
+        assert None in keys + revised or not region_ok
+        return
+    assert export.region == reference.region
+    assert (export.start_timestamp, export.end_timestamp) == (
+        reference.start_timestamp,
+        reference.end_timestamp,
+    )
+    assert (export.batch_num, export.batch_size) == (reference.batch_num, reference.batch_size)
+    assert [i.as_dict() for i in export.signature_infos] == [
+        {
+            "verification_key_version": i.verification_key_version,
+            "verification_key_id": i.verification_key_id,
+            "signature_algorithm": i.signature_algorithm,
+        }
+        for i in reference.signature_infos
+    ]
+    assert list(export.keys) == keys
+    assert list(export.revised_keys) == revised
