@@ -174,6 +174,9 @@ def _publish_keys(ctx: ServerContext, region: str, now: int, report: PublishRepo
                 if not r.is_padding
             }
         )
+    if layout.read_json(ctx.blobs, layout.date_index(region)) is None:
+        # Devices start from the date index, so it exists (empty) from the first run on.
+        layout.write_json(ctx.blobs, layout.date_index(region), [])
     if not hours:
         return
     signers = _signers(ctx, region)
