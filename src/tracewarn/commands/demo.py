@@ -1,15 +1,26 @@
-"""`tracewarn demo`: for now the protocol showcase (see `_showcase`); the town demo replaces it.
+"""`tracewarn demo`: the town demo; `tracewarn showcase`: the one-key protocol walk-through.
 
-`tracewarn showcase` runs the same showcase and stays when `demo` changes. This module is the
-edge: it supplies the clock, the OS random source and a fresh signing key.
+The demo starts the real backend on SQLite in a temporary directory on a free loopback port,
+lives a small town for a few days with one virtual phone per person, lets one person test
+positive and report, publishes, syncs every phone, and shows who was warned and why against the
+town's ground truth. This module is the edge: it owns the terminal output and the files.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import time
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+from tracewarn.commands._common import BadInput
+
+MAX_DEVICES = 5000
+MAX_DAYS = 13  # keys are kept 14 days, and the report happens the day after the last one
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +45,164 @@ def showcase() -> None:
         raise typer.Exit(1)
 
 
-def demo() -> None:
-    """Run the tracewarn demo (for now: the protocol showcase)."""
-    showcase()
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="Seed of the town; the same seed gives the same run.")
+    ] = 1,
+    devices: Annotated[int, typer.Option(help="People in the town, one phone each.")] = 200,
+    days: Annotated[int, typer.Option(help="Days lived before the positive test.")] = 5,
+    out: Annotated[
+        Path, typer.Option(help="Directory for summary.json, timeline.png and server.log.")
+    ] = Path("tracewarn-demo"),
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the server's and phones' files here instead of a temp dir.", hidden=True
+        ),
+    ] = None,
+) -> None:
+    """A town, a positive test, the right warnings: the whole system end to end in seconds."""
+    if not 2 <= devices <= MAX_DEVICES:
+        raise BadInput(f"--devices must be 2..{MAX_DEVICES}, got {devices}")
+    if not 1 <= days <= MAX_DAYS:
+        raise BadInput(f"--days must be 1..{MAX_DAYS}, got {days}")
+    if seed < 0:
+        raise BadInput("--seed must be a non-negative integer")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create {out}: {exc.strerror}") from None
+
+    from rich.console import Console
+
+    console = Console()
+    started = time.perf_counter()
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        summary = _run(console, seed, devices, days, out, workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tracewarn-demo-") as tmp:
+            summary = _run(console, seed, devices, days, out, Path(tmp))
+    elapsed = time.perf_counter() - started
+
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    from tracewarn.sim.plot import plot_timeline
+
+    plot_timeline(summary, out / "timeline.png")
+    _show(console, summary)
+    console.print(
+        f"Wrote {out / 'summary.json'}, {out / 'timeline.png'} and {out / 'server.log'} "
+        f"in {elapsed:.1f} s."
+    )
+
+
+def _run(console: Any, seed: int, devices: int, days: int, out: Path, work: Path) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tracewarn.sim._server import demo_backend
+    from tracewarn.sim.demo import DemoConfig, demo_clock, run_demo
+
+    config = DemoConfig(seed=seed, devices=devices, days=days)
+    clock = demo_clock(config)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)
+
+        with demo_backend(
+            work / "server", clock, loopback=True, log_path=out / "server.log"
+        ) as backend:
+            console.print(f"Backend on {backend.url} (SQLite in a temporary directory).")
+            return run_demo(config, backend, clock, work, update)
+
+
+def _show(console: Any, summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    case = summary["case"]
+    console.print(
+        f"\n[bold]{case['label']}[/] ({case['role']}) tested positive after "
+        f"{summary['days']} days; symptoms since {case['symptom_onset']}. Their phone uploaded "
+        f"{case['uploaded_keys']} keys and {case['uploaded_check_ins']} check-ins with a TAN."
+    )
+    table = Table(title="Who was warned, and why", show_lines=False)
+    for column in ("person", "home", "warning", "why", "day", "what really happened", "verdict"):
+        table.add_column(column)
+    rows = [p for p in summary["people"] if p["level"] != "none" or p["truth"]["exposed"]]
+    rows.sort(key=lambda p: ({"high": 0, "low": 1}.get(p["level"], 2), p["label"]))
+    limit = 40
+    for person in rows[:limit]:
+        table.add_row(
+            person["label"],
+            person["household"] + (" (case's)" if person["housemate_of_case"] else ""),
+            _coloured(person["level"]),
+            _why(person),
+            person["date"] or "",
+            _truth(person["truth"]),
+            _verdict(person),
+        )
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"... and {len(rows) - limit} more rows in summary.json")
+    levels = summary["levels"]
+    console.print(
+        f"Warnings: {levels['high']} high, {levels['low']} low, {levels['none']} none "
+        f"(of {summary['devices'] - 1} phones besides the case's)."
+    )
+    truth = summary["ground_truth"]
+    for name, label in (("high", "high warnings"), ("any_warning", "any warning")):
+        m = summary["metrics"][name]
+        console.print(
+            f"{label}: precision {_pct(m['precision'])}, recall {_pct(m['recall'])} "
+            f"(TP {m['true_positives']}, FP {m['false_positives']}, FN {m['false_negatives']}) "
+            f"against {truth['exposed']} people really exposed ({truth['definition']})."
+        )
+    traffic = summary["traffic"]
+    console.print(
+        f"Traffic: {traffic['observations']} Bluetooth sightings, {traffic['fake_uploads']} fake "
+        f"uploads, {traffic['key_packages_published']} key and "
+        f"{traffic['warning_packages_published']} warning packages published."
+    )
+
+
+def _coloured(level: str) -> str:
+    colour = {"high": "red", "low": "yellow"}.get(level, "green")
+    return f"[{colour}]{level}[/]"
+
+
+def _why(person: dict[str, Any]) -> str:
+    if person["level"] == "none":
+        return ""
+    return person["source"] or "low encounters"
+
+
+def _truth(truth: dict[str, Any]) -> str:
+    parts = []
+    if truth["close"]:
+        parts.append(f"{truth['total_close_minutes']} min within 2 m")
+    if truth["shared_place"]:
+        parts.append(f"{sum(truth['place_minutes'].values())} min at a shared place")
+    if not parts and truth["met_case"]:
+        parts.append("met, not close: " + ", ".join(truth["settings"]))
+    return "; ".join(parts) or "never met"
+
+
+def _verdict(person: dict[str, Any]) -> str:
+    exposed = person["truth"]["exposed"]
+    warned = person["level"] == "high"
+    return {(True, True): "right", (False, True): "false alarm", (True, False): "missed"}.get(
+        (exposed, warned), "right (none)"
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"

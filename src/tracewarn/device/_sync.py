@@ -79,6 +79,9 @@ class Notification:
     advice: str
     explanation: str
     raised_at: int
+    # The two inputs of the combined level, so the user (and the demo) can see why.
+    proximity_level: str = "none"
+    check_in_level: str = "none"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -296,6 +299,10 @@ def stored_check_ins(store: DeviceStore) -> list[CheckIn]:
     return out
 
 
+def _level_name(level: int | None) -> str:
+    return "none" if level is None else CWA_SCALE.name(level).lower()
+
+
 def _notification(
     exposure: RiskResult,
     presence_days: Mapping[dt.date, int],
@@ -303,15 +310,20 @@ def _notification(
     today: dt.date,
     now: int,
 ) -> Notification:
-    if combined.failed:
-        return Notification("failed", None, "", _ADVICE["failed"], "", now)
-    level = int(combined.level)  # type: ignore[arg-type]
     proximity_days = exposure.day_levels_by_date()
-    rated = bool(proximity_days) or bool(presence_days)
-    name = CWA_SCALE.name(level).lower() if rated else "none"
-    name = {"increased": "high"}.get(name, name)
+    parts = {
+        "proximity_level": _level_name(max(proximity_days.values(), default=None)),
+        "check_in_level": _level_name(max(presence_days.values(), default=None)),
+    }
+    if combined.failed:
+        return Notification("failed", None, "", _ADVICE["failed"], "", now, **parts)
+    level = int(combined.level)  # type: ignore[arg-type]
+    # CWA's LOW is also "no risk": it is a warning only when some day actually had a level.
+    name = _level_name(level) if proximity_days or presence_days else "none"
     if name == "none":
-        return Notification("none", None, "", _ADVICE["none"], exposure.explain(today), now)
+        return Notification(
+            "none", None, "", _ADVICE["none"], exposure.explain(today), now, **parts
+        )
     dates = [d for d, lvl in combined.day_levels.items() if lvl == level]
     date = max(dates) if dates else None
     sources = []
@@ -332,4 +344,5 @@ def _notification(
         _ADVICE[name],
         explanation,
         now,
+        **parts,
     )

@@ -94,10 +94,11 @@ class VirtualDevice:
         clock: Clock | None = None,
         randomness: Randomness | None = None,
         config: DeviceConfig | None = None,
+        durable: bool = True,
     ) -> VirtualDevice:
         clock = clock or SystemClock()
         randomness = randomness or SystemRandomness()
-        store = DeviceStore.open(directory, clock=clock, randomness=randomness)
+        store = DeviceStore.open(directory, clock=clock, randomness=randomness, durable=durable)
         return cls(store, clock=clock, randomness=randomness, config=config)
 
     def close(self) -> None:

@@ -96,15 +96,20 @@ class DeviceStore:
         self._clock = clock
 
     @classmethod
-    def open(cls, directory: Path, *, clock: Clock, randomness: Randomness) -> DeviceStore:
-        """Open (or create) the store in `directory`: `device.db` plus the separate `device.key`."""
+    def open(
+        cls, directory: Path, *, clock: Clock, randomness: Randomness, durable: bool = True
+    ) -> DeviceStore:
+        """Open (or create) the store in `directory`: `device.db` plus the separate `device.key`.
+
+        `durable=False` skips waiting for the disk (simulations with thousands of phones).
+        """
         directory.mkdir(parents=True, exist_ok=True)
         key = load_or_create_key(directory / KEY_NAME, randomness)
         conn = sqlite3.connect(directory / DB_NAME, isolation_level=None)
         # WAL with synchronous=NORMAL, as Android's SQLite does: a crash may lose the last
         # write, never corrupt the file, and commits do not wait for the disk.
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
         conn.executescript(_SCHEMA)
         return cls(conn, Sealer(key, randomness), clock)
 

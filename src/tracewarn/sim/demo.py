@@ -113,11 +113,12 @@ def run_demo(
         uploaded = population.devices[case].report(backend.client, guid=code, onset=onset)
         report("report and publish", 1, 2)
 
-        clock.set(_moment(t_test + 12 * HOUR))
-        published = backend.publish(t_test + 12 * HOUR)
+        # The hourly job right after the report's hour; keys of yesterday expired at 02:00.
+        clock.set(_moment(t_test + 9 * HOUR + 5 * 60))
+        published = backend.publish(t_test + 9 * HOUR + 5 * 60)
         report("report and publish", 2, 2)
 
-        clock.set(_moment(t_test + 13 * HOUR))
+        clock.set(_moment(t_test + 9 * HOUR + 30 * 60))
         notes: dict[int, dict[str, Any]] = {}
         for i, device in enumerate(population.devices):
             if i != case:

@@ -58,7 +58,7 @@ def plot_timeline(summary: dict[str, Any], path: Path, *, max_rows: int = 60) ->
         )
     ax.set_yticks(range(len(rows)), [p["label"] for p in rows], fontsize=7)
     ax.set_xticks([d + 0.5 for d in range(days)], summary["dates"], fontsize=8)
-    ax.set_xlim(0, days + 0.9)
+    ax.set_xlim(0, days + 1.7)
     ax.set_ylim(-1, max(len(rows), 1))
     ax.invert_yaxis()
     for d in range(1, days):

@@ -90,6 +90,7 @@ class Population:
                 directory / f"phone-{i:04d}",
                 clock=clock,
                 randomness=SeededRandomness(town.seed, f"device/{i}"),
+                durable=False,
             )
             for i in range(town.people)
         ]
