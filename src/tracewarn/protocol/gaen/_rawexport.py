@@ -64,20 +64,25 @@ def field_budget(body_length: int) -> int:
     return body_length // MIN_KEY_RECORD_BYTES + _SLACK_FIELDS
 
 
-def check_field_budget(body: bytes) -> None:
+def check_field_budget(body: bytes | memoryview) -> None:
     """Raise ExportFormatError before parsing if `body` has more fields than it could use.
 
     Fast path: the number of bytes that could start a repeated-field tag bounds the element
     count; typical exports have about one per 20-30 bytes. Only above that does an exact,
     bounded walk over the top-level fields run, stopping as soon as the budget is exceeded.
     """
-    candidates = int(np.count_nonzero(_REPEATED_TAG_BYTES[np.frombuffer(body, dtype=np.uint8)]))
+    data = np.frombuffer(body, dtype=np.uint8)
+    step = 1 << 22  # look-up in 4 MiB pieces: no body-sized temporary
+    candidates = sum(
+        int(np.count_nonzero(_REPEATED_TAG_BYTES[data[i : i + step]]))
+        for i in range(0, data.size, step)
+    )
     if candidates <= len(body) // 12 + _SLACK_FIELDS:
         return
     _walk_fields(body, field_budget(len(body)))
 
 
-def _varint(body: bytes, pos: int) -> tuple[int, int]:
+def _varint(body: bytes | memoryview, pos: int) -> tuple[int, int]:
     value = 0
     for shift in range(0, 70, 7):
         if pos >= len(body):
@@ -90,7 +95,7 @@ def _varint(body: bytes, pos: int) -> tuple[int, int]:
     return value, len(body) + 1  # over 10 bytes: the runtime reports it
 
 
-def _walk_fields(body: bytes, budget: int) -> None:
+def _walk_fields(body: bytes | memoryview, budget: int) -> None:
     pos = 0
     for _ in range(budget + 1):
         if pos >= len(body):

@@ -409,7 +409,7 @@ def _parse_export_bin(export_bin: bytes, signatures: tuple[ExportSignature, ...]
             f"export.bin must start with the header {EXPORT_HEADER!r}, "
             f"found {export_bin[: len(EXPORT_HEADER)]!r}"
         )
-    body = export_bin[len(EXPORT_HEADER) :]
+    body = memoryview(export_bin)[len(EXPORT_HEADER) :]  # no copy of a file of up to 96 MiB
     check_field_budget(body)
     try:
         raw = RawExport.FromString(body)
