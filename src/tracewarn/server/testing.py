@@ -20,8 +20,8 @@ __all__ = ["SyncASGITransport", "asgi_client"]
 class SyncASGITransport(httpx.BaseTransport):
     """Runs each request through `httpx.ASGITransport(app)` on a private event-loop thread."""
 
-    def __init__(self, app: Any) -> None:
-        self._transport = httpx.ASGITransport(app=app)
+    def __init__(self, app: Any, *, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        self._transport = httpx.ASGITransport(app=app, client=client)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="asgi-client", daemon=True
@@ -50,6 +50,9 @@ class SyncASGITransport(httpx.BaseTransport):
         self._loop.close()
 
 
-def asgi_client(app: Any, *, base_url: str = "http://127.0.0.1") -> httpx.Client:
-    """An `httpx.Client` for `app`; close it (or use `with`) to stop its event loop thread."""
-    return httpx.Client(transport=SyncASGITransport(app), base_url=base_url)
+def asgi_client(
+    app: Any, *, base_url: str = "http://127.0.0.1", client: tuple[str, int] = ("127.0.0.1", 123)
+) -> httpx.Client:
+    """An `httpx.Client` for `app` (`client` is the address the app sees); close it (or use
+    `with`) to stop its event loop thread."""
+    return httpx.Client(transport=SyncASGITransport(app, client=client), base_url=base_url)
