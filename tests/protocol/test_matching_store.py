@@ -23,6 +23,7 @@ from tracewarn.protocol.matching import (
     batches_from_exports,
     dump_observations,
     load_observations,
+    match_exports,
     match_keys,
 )
 from tracewarn.protocol.matching.store import bitmap_test
@@ -268,3 +269,58 @@ def test_process_matcher_returns_the_same_result() -> None:
 def test_process_matcher_rejects_bad_worker_counts() -> None:
     with pytest.raises(MatchingInputError):
         ProcessMatcher(random_store(1), workers=0)
+
+
+def _seen_store(teks: list[bytes]) -> ObservationStore:
+    from tracewarn.protocol.gaen import aem_key, encrypt_metadata, rolling_proximity_identifiers
+
+    rpi, aem, seen = [], [], []
+    for tek in teks:
+        rpis = rolling_proximity_identifiers(tek, START)
+        rpi.append(rpis[30])
+        aem.append(encrypt_metadata(aem_key(tek), rpis[30], b"\x40\x08\x00\x00"))
+        seen.append((START + 30) * 600)
+    return ObservationStore.from_arrays(b"".join(rpi), b"".join(aem), seen, [-60] * len(seen))
+
+
+def test_revised_keys_replace_the_keys_they_revise() -> None:
+    confirmed, revoked, untouched = bytes([1]) * 16, bytes([2]) * 16, bytes([3]) * 16
+    day1 = write_export_files(
+        [
+            ExportKey(confirmed, START, report_type=3, days_since_onset_of_symptoms=1),
+            ExportKey(revoked, START, report_type=1, days_since_onset_of_symptoms=2),
+            ExportKey(untouched, START, report_type=1, days_since_onset_of_symptoms=1),
+        ],
+        region="DE",
+        start_timestamp=START * 600,
+        end_timestamp=NOW,
+        signers=[_signer()],
+    )
+    day2 = write_export_files(
+        [],
+        revised_keys=[
+            ExportKey(confirmed, START, report_type=1, days_since_onset_of_symptoms=2),
+            ExportKey(revoked, START, report_type=5, days_since_onset_of_symptoms=2),
+        ],
+        region="DE",
+        start_timestamp=NOW,
+        end_timestamp=NOW + 3600,
+        signers=[_signer()],
+    )
+    store = _seen_store([confirmed, revoked, untouched])
+    plain = match_keys(batches_from_exports(day1), store, now=NOW)
+    assert {m.key_data: m.report_type.name for m in plain.matches} == {
+        confirmed: "SELF_REPORT",
+        revoked: "CONFIRMED_TEST",
+        untouched: "CONFIRMED_TEST",
+    }
+    revised = match_exports([*day1, *day2], store, now=NOW)
+    assert {m.key_data: m.report_type.name for m in revised.matches} == {
+        untouched: "CONFIRMED_TEST",
+        confirmed: "CONFIRMED_TEST",
+    }
+    assert revised.stats.keys_revoked == 1 and revised.stats.matched_keys == 2
+    (match,) = [m for m in revised.matches if m.key_data == confirmed]
+    assert match.days_since_onset_of_symptoms == 2
+    # Without revisions in the files the result is plain matching.
+    assert match_exports(day1, store, now=NOW) == plain

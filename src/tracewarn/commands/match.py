@@ -2,7 +2,8 @@
 
 The CLI is the edge: it reads the files and the clock (the default `--now`) and hands bytes and
 numbers to `tracewarn.protocol.matching`, which does neither. Exports are parsed and matched one
-at a time, so a fortnight of national files never sits in memory as key objects.
+at a time, so a fortnight of national files never sits in memory as key objects; revised keys
+in the exports replace the keys they revise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import typer
 from tracewarn.commands._common import BadInput, print_json, read_bytes
 
 if TYPE_CHECKING:
-    from tracewarn.protocol.matching import DiagnosisKeyBatch, MatchResult
+    from tracewarn.protocol.matching import MatchResult
 
 
 class OnsetMissing(StrEnum):
@@ -84,7 +85,7 @@ def match(
         MatchingConfig,
         ProcessMatcher,
         load_observations,
-        match_keys,
+        match_exports,
     )
 
     moment = _now(now)
@@ -93,12 +94,12 @@ def match(
     config = MatchingConfig(
         infectiousness_when_dsos_missing=Infectiousness[onset_missing.value.upper()]
     )
-    batches = _batches(exports, public_key)
+    files = _export_files(exports, public_key)
     if workers == 1:
-        result = match_keys(batches, store, now=moment, config=config)
+        result = match_exports(files, store, now=moment, config=config)
     else:
         with ProcessMatcher(store, workers=workers, config=config) as matcher:
-            result = matcher.match(batches, now=moment)
+            result = match_exports(files, store, now=moment, config=config, scanner=matcher.scanner)
     if as_json:
         print_json(_as_json(result, moment, len(store)))
     else:
@@ -120,16 +121,16 @@ def _now(value: str | None) -> dt.datetime:
     return moment
 
 
-def _batches(exports: list[Path], public_key: Path | None) -> Iterator[DiagnosisKeyBatch]:
+def _export_files(exports: list[Path], public_key: Path | None) -> Iterator[bytes]:
+    """Each export's bytes, read (and verified) only when the matcher gets to it."""
     from tracewarn.protocol.gaen import verify_export
-    from tracewarn.protocol.matching import batch_from_export
 
     key = _public_key(public_key) if public_key is not None else None
     for path in exports:
         data = read_bytes(path)
         if key is not None:
             verify_export(data, key)
-        yield batch_from_export(data)
+        yield data
 
 
 def _public_key(path: Path) -> Any:

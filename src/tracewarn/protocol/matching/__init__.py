@@ -9,7 +9,11 @@ matching across worker processes. See docs/matching.md.
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch, KeyLike
 from tracewarn.protocol.matching.config import CWA_INFECTIOUSNESS_FOR_DSOS, MatchingConfig
 from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
-from tracewarn.protocol.matching.exports import batch_from_export, batches_from_exports
+from tracewarn.protocol.matching.exports import (
+    batch_from_export,
+    batches_from_exports,
+    match_exports,
+)
 from tracewarn.protocol.matching.formats import dump_observations, load_observations
 from tracewarn.protocol.matching.parallel import ProcessMatcher
 from tracewarn.protocol.matching.results import KeyDayMatch, MatchResult, MatchStats, Sighting
@@ -33,5 +37,6 @@ __all__ = [
     "batches_from_exports",
     "dump_observations",
     "load_observations",
+    "match_exports",
     "match_keys",
 ]

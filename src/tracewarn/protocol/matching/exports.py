@@ -1,30 +1,95 @@
-"""Export files to key batches: one file at a time, straight from its columnar key view.
+"""Export files to key batches, and matching straight from export files with revised keys.
 
 A matcher fed from the CDN's daily files sees up to 500,000 keys per file; `read_export`
 parses a file into columns and `DiagnosisKeyBatch.from_key_arrays` takes those columns as they
 are, so no per-key Python object exists on the way.
+
+Revised keys (export field 8, ENF 1.7+) restate a key published before with new metadata, for
+example a self-report later confirmed by a test, or REVOKED. `match_exports` honours them: the
+primary keys stream through the matcher file by file while the (few) revised keys are collected;
+these are then matched on their own, and for every key that has a revision the revised match
+replaces the primary one (a REVOKED revision removes it). The last revision of a key wins.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
+
+import numpy as np
 
 from tracewarn.protocol.gaen.export import read_export
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
+from tracewarn.protocol.matching.config import MatchingConfig
+from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
+from tracewarn.protocol.matching.results import MatchResult, MatchStats
+from tracewarn.protocol.matching.store import ObservationStore
 
-__all__ = ["batch_from_export", "batches_from_exports"]
+__all__ = ["batch_from_export", "batches_from_exports", "match_exports"]
 
 
 def batch_from_export(data: bytes) -> DiagnosisKeyBatch:
-    """The keys of one export (zip or bare export.bin, as `gaen.export.read_export` accepts).
+    """The primary keys of one export (zip or bare export.bin, as `read_export` accepts).
 
-    Signatures are not checked here (`gaen.export.verify_export` does that). Revised keys
-    (ENF's `revised_keys`) are not merged: see docs/matching.md.
+    Signatures are not checked here (`gaen.export.verify_export` does that).
     """
     return DiagnosisKeyBatch.from_key_arrays(read_export(data).key_arrays())
 
 
 def batches_from_exports(files: Iterable[bytes]) -> Iterator[DiagnosisKeyBatch]:
-    """One batch per export file, parsed lazily as the matcher asks for it."""
+    """One batch of primary keys per export file, parsed lazily as the matcher asks for it."""
     for data in files:
         yield batch_from_export(data)
+
+
+def match_exports(
+    files: Iterable[bytes],
+    store: ObservationStore,
+    *,
+    now: dt.datetime | int,
+    config: MatchingConfig | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    scanner: ChunkScanner | None = None,
+) -> MatchResult:
+    """`match_keys` over export files, one at a time, with revised keys applied (see above)."""
+    revised: list[DiagnosisKeyBatch] = []
+
+    def primary() -> Iterator[DiagnosisKeyBatch]:
+        for data in files:
+            export = read_export(data)
+            revisions = export.revised_key_arrays()
+            if len(revisions):
+                revised.append(DiagnosisKeyBatch.from_key_arrays(revisions))
+            yield DiagnosisKeyBatch.from_key_arrays(export.key_arrays())
+
+    def run(keys: Iterable[DiagnosisKeyBatch]) -> MatchResult:
+        return match_keys(
+            keys, store, now=now, config=config, chunk_size=chunk_size, scanner=scanner
+        )
+
+    first = run(primary())
+    if not revised:
+        return first
+    latest = _latest_revisions(DiagnosisKeyBatch.concat(revised))
+    second = run([latest])
+    superseded = {latest.key(i) for i in range(len(latest))}
+    kept = tuple(m for m in first.matches if m.key_data not in superseded)
+    matches = kept + second.matches
+    stats = first.stats + second.stats
+    return MatchResult(
+        matches=matches,
+        stats=MatchStats(
+            **{
+                **{name: getattr(stats, name) for name in MatchStats.__slots__},
+                "matched_keys": len({m.key_data for m in matches}),
+                "matched_sightings": sum(len(m.sightings) for m in matches),
+            }
+        ),
+    )
+
+
+def _latest_revisions(batch: DiagnosisKeyBatch) -> DiagnosisKeyBatch:
+    last: dict[bytes, int] = {}
+    for i in range(len(batch)):
+        last[batch.key(i)] = i
+    return batch.select(np.array(sorted(last.values()), dtype=np.int64))

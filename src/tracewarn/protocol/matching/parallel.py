@@ -96,6 +96,10 @@ class ProcessMatcher:
             scanner=self._scan,
         )
 
+    def scanner(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkHits]:
+        """The `ChunkScanner` backed by the workers (pass it to `match_keys` or `match_exports`)."""
+        return self._scan(tasks)
+
     def _scan(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkHits]:
         # Two tasks per worker in flight keep every worker busy while bounding memory.
         in_flight: deque[Future[ChunkHits]] = deque()
