@@ -20,7 +20,7 @@ import numpy.typing as npt
 from tracewarn.protocol.errors import KeyFormatError
 
 if TYPE_CHECKING:
-    from tracewarn.protocol.gaen.export import ExportKey
+    from tracewarn.protocol.gaen._exporttypes import ExportKey
 
 __all__ = ["KeyArrays"]
 
@@ -82,7 +82,7 @@ class KeyArrays:
 
     def key(self, index: int) -> ExportKey:
         """Key `index` as an `ExportKey` (absent optional fields become None)."""
-        from tracewarn.protocol.gaen.export import ExportKey
+        from tracewarn.protocol.gaen._exporttypes import ExportKey
 
         i = int(index)
         return ExportKey(
