@@ -57,6 +57,7 @@ def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 
         for name, data in ((BIN_NAME, export_bin), (SIG_NAME, export_sig)):
             info = zipfile.ZipInfo(name, date_time=_ZERO_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # fixed, so the bytes do not depend on the writer's OS
             info.external_attr = 0o644 << 16
             archive.writestr(info, data, compresslevel=compresslevel)
     return out.getvalue()
