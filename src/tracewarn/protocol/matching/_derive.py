@@ -111,6 +111,9 @@ class RpiDeriver:
     """Derives the 144 RPIs of up to `capacity` keys into one reusable buffer."""
 
     def __init__(self, capacity: int) -> None:
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
         self.capacity = capacity
         # update_into wants room for one more block than it writes; the spare 16 bytes are it.
         self._out = bytearray(capacity * KEY_BLOCK_BYTES + BLOCK)
@@ -123,7 +126,7 @@ class RpiDeriver:
         """RPIs of each key's 144 intervals from its start: n * 2,304 bytes, key-major."""
         n = int(rolling_start.shape[0])
         if n > self.capacity:
-            raise ValueError("more keys than the deriver's capacity")
+            self._allocate(n)
         if n == 0:
             return self._view[:0]
         base = int(rolling_start.min())

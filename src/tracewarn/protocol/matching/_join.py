@@ -22,6 +22,7 @@ class ChunkTask:
     key_data: bytes
     rolling_start: I64
     rolling_period: I64
+    tolerance: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,9 +35,7 @@ class ChunkHits:
     candidates: int
 
 
-def scan_chunk(
-    task: ChunkTask, store: ObservationStore, deriver: RpiDeriver, tolerance: int
-) -> ChunkHits:
+def scan_chunk(task: ChunkTask, store: ObservationStore, deriver: RpiDeriver) -> ChunkHits:
     """Derive the chunk's RPIs and join them against the store (see `engine` for the rules)."""
     n = int(task.rolling_start.shape[0])
     if n == 0 or len(store) == 0:
@@ -69,7 +68,9 @@ def scan_chunk(
     offset = probe % RPIS_PER_KEY
     interval = task.rolling_start[key] + offset
     seen_interval = store.time[obs] // INTERVAL_SECONDS
-    valid = (offset < task.rolling_period[key]) & (np.abs(seen_interval - interval) <= tolerance)
+    valid = (offset < task.rolling_period[key]) & (
+        np.abs(seen_interval - interval) <= task.tolerance
+    )
     return ChunkHits(
         key=key[valid].astype(np.int64),
         offset=offset[valid].astype(np.int64),

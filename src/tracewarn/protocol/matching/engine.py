@@ -20,6 +20,7 @@ because everything after the scan (decryption, grouping, ordering) happens here,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -50,13 +51,13 @@ ChunkScanner = Callable[[Iterator[ChunkTask]], Iterator[ChunkHits]]
 I64 = npt.NDArray[np.int64]
 
 
-def local_scanner(store: ObservationStore, tolerance: int, chunk_size: int) -> ChunkScanner:
+def local_scanner(store: ObservationStore, chunk_size: int) -> ChunkScanner:
     """Scan chunks in this process, one after the other, reusing one derivation buffer."""
     deriver = RpiDeriver(chunk_size)
 
     def scan(tasks: Iterator[ChunkTask]) -> Iterator[ChunkHits]:
         for task in tasks:
-            yield scan_chunk(task, store, deriver, tolerance)
+            yield scan_chunk(task, store, deriver)
 
     return scan
 
@@ -103,9 +104,9 @@ def match_keys(
         raise MatchingInputError("chunk_size must be 1..1048576")
     now_interval = _now_interval(now)
     batches: Iterable[DiagnosisKeyBatch] = [keys] if isinstance(keys, DiagnosisKeyBatch) else keys
-    scan = scanner or local_scanner(store, cfg.tolerance_intervals, chunk_size)
+    scan = scanner or local_scanner(store, chunk_size)
     pending: deque[_Pending] = deque()
-    counters = {"stats": MatchStats()}
+    totals = [MatchStats()]  # the prepared chunks' counters, summed as the scanner pulls tasks
 
     def tasks() -> Iterator[ChunkTask]:
         first_index = 0
@@ -114,7 +115,7 @@ def match_keys(
                 raise MatchingInputError("keys must be DiagnosisKeyBatch objects")
             for chunk in batch.chunks(chunk_size):
                 item, task, stats = _prepare(chunk, first_index, store, cfg, now_interval)
-                counters["stats"] += stats
+                totals[0] += stats
                 first_index += len(chunk)
                 pending.append(item)
                 yield task
@@ -130,22 +131,15 @@ def match_keys(
         if hits.key.size == 0:
             continue
         local = item.selected[hits.key]
-        unique = np.unique(local)
-        infos.extend(_key_info(item, int(i)) for i in unique)
+        infos.extend(_key_info(item, int(i)) for i in np.unique(local))
         hit_keys.append(local + item.first_index)
         hit_offsets.append(hits.offset)
         hit_obs.append(hits.obs)
     if pending:
         raise MatchingInputError("the scanner returned fewer results than chunks it was given")
     matches = _build_matches(infos, hit_keys, hit_offsets, hit_obs, store)
-    stats = counters["stats"]
-    stats = MatchStats(
-        keys=stats.keys,
-        keys_outside_retention=stats.keys_outside_retention,
-        keys_revoked=stats.keys_revoked,
-        keys_without_infectiousness=stats.keys_without_infectiousness,
-        keys_without_nearby_sightings=stats.keys_without_nearby_sightings,
-        keys_derived=stats.keys_derived,
+    stats = dataclasses.replace(
+        totals[0],
         candidates=candidates,
         matched_keys=len(infos),
         matched_sightings=sum(len(m.sightings) for m in matches),
@@ -219,6 +213,7 @@ def _prepare(
         key_data=chunk.key_data if selected.size == len(chunk) else matrix[selected].tobytes(),
         rolling_start=start[selected],
         rolling_period=period[selected],
+        tolerance=cfg.tolerance_intervals,
     )
     item = _Pending(chunk, first_index, selected, report_type, infectiousness)
     return item, task, stats

@@ -13,6 +13,7 @@ replaces the primary one (a REVOKED revision removes it). The last revision of a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
@@ -22,7 +23,7 @@ from tracewarn.protocol.gaen.export import read_export
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 from tracewarn.protocol.matching.config import MatchingConfig
 from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
-from tracewarn.protocol.matching.results import MatchResult, MatchStats
+from tracewarn.protocol.matching.results import MatchResult
 from tracewarn.protocol.matching.store import ObservationStore
 
 __all__ = ["batch_from_export", "batches_from_exports", "match_exports"]
@@ -75,17 +76,12 @@ def match_exports(
     superseded = {latest.key(i) for i in range(len(latest))}
     kept = tuple(m for m in first.matches if m.key_data not in superseded)
     matches = kept + second.matches
-    stats = first.stats + second.stats
-    return MatchResult(
-        matches=matches,
-        stats=MatchStats(
-            **{
-                **{name: getattr(stats, name) for name in MatchStats.__slots__},
-                "matched_keys": len({m.key_data for m in matches}),
-                "matched_sightings": sum(len(m.sightings) for m in matches),
-            }
-        ),
+    stats = dataclasses.replace(
+        first.stats + second.stats,
+        matched_keys=len({m.key_data for m in matches}),
+        matched_sightings=sum(len(m.sightings) for m in matches),
     )
+    return MatchResult(matches=matches, stats=stats)
 
 
 def _latest_revisions(batch: DiagnosisKeyBatch) -> DiagnosisKeyBatch:

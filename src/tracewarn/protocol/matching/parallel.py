@@ -35,20 +35,17 @@ __all__ = ["ProcessMatcher"]
 _worker_state: dict[str, object] = {}
 
 
-def _install(store: ObservationStore, tolerance: int, chunk_size: int) -> None:
+def _install(store: ObservationStore, chunk_size: int) -> None:
     _worker_state["store"] = store
     _worker_state["deriver"] = RpiDeriver(chunk_size)
-    _worker_state["tolerance"] = tolerance
 
 
 def _scan_in_worker(task: ChunkTask) -> ChunkHits:
     store = _worker_state["store"]
     deriver = _worker_state["deriver"]
-    tolerance = _worker_state["tolerance"]
     assert isinstance(store, ObservationStore)
     assert isinstance(deriver, RpiDeriver)
-    assert isinstance(tolerance, int)
-    return scan_chunk(task, store, deriver, tolerance)
+    return scan_chunk(task, store, deriver)
 
 
 class ProcessMatcher:
@@ -80,7 +77,7 @@ class ProcessMatcher:
             max_workers=count,
             mp_context=context,
             initializer=_install,
-            initargs=(store, self.config.tolerance_intervals, chunk_size),
+            initargs=(store, chunk_size),
         )
 
     def match(

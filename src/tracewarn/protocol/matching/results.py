@@ -150,7 +150,15 @@ class MatchResult:
     stats: MatchStats = field(default_factory=MatchStats)
 
     def exposure_windows(self, window_seconds: int = WINDOW_SECONDS) -> list[ExposureWindow]:
-        """Every match's windows, sorted by date so no order reveals which key they came from."""
+        """Every match's windows, sorted by date and content, so no order links them to a key."""
         windows = [w for m in self.matches for w in m.exposure_windows(window_seconds)]
-        windows.sort(key=lambda w: w.date)
+        windows.sort(key=_window_order)
         return windows
+
+
+def _window_order(w: ExposureWindow) -> tuple[object, ...]:
+    scans = tuple(
+        (s.min_attenuation, s.typical_attenuation, s.seconds_since_last_scan)
+        for s in w.scan_instances
+    )
+    return (w.date, w.report_type, w.infectiousness, w.calibration_confidence, scans)
