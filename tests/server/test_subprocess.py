@@ -85,14 +85,10 @@ def _seed(database_url: str, data_dir: Path) -> set[bytes]:
     return {r["key_data"] for r in rows}  # type: ignore[misc]
 
 
-def _public_keys(database_url: str, data_dir: Path) -> dict[tuple[str, str], object]:
+def _public_keys(database_url: str) -> dict[tuple[str, str], object]:
     from tracewarn.server.models import SigningKey
 
-    engine = sa.create_engine(
-        database_url
-        if "+psycopg" in database_url or database_url.startswith("sqlite")
-        else database_url
-    )
+    engine = sa.create_engine(database_url)
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(SigningKey.key_id, SigningKey.key_version, SigningKey.public_key_pem)
@@ -149,13 +145,13 @@ def test_publish_killed_at_random_points_leaves_no_partial_package_and_loses_no_
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait(timeout=30)
-        pubs = _public_keys(database_url, data_dir)
+        pubs = _public_keys(database_url)
         if pubs:
             _check_consistent(store, pubs)
     assert kills >= 1, "the publisher always finished before the kill; the test proved nothing"
     done = subprocess.run([*CLI, "publish"], env=env, capture_output=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr.decode()[-500:]
-    found = _check_consistent(store, _public_keys(database_url, data_dir))
+    found = _check_consistent(store, _public_keys(database_url))
     assert accepted <= found, f"{len(accepted - found)} accepted keys missing"
     # every complete day's package holds that day's keys too
     daily: set[bytes] = set()
