@@ -125,7 +125,16 @@ def run_demo(
                 notes[i] = device.sync(backend.client).notification.to_json()
             report("sync", i + 1, town.people)
         truth = ground_truth(town, scans, case)
-        return _summary(config, town, case, onset, truth, notes, uploaded, fakes, published, scans)
+        summary = _summary(
+            config, town, case, onset, truth, notes, uploaded, fakes, published, scans
+        )
+        summary["timeline"] = {
+            "lab_result": _moment(t_test + 7 * HOUR).isoformat(),
+            "report": _moment(t_test + 8 * HOUR).isoformat(),
+            "publish": _moment(t_test + 9 * HOUR + 5 * 60).isoformat(),
+            "sync": _moment(t_test + 9 * HOUR + 30 * 60).isoformat(),
+        }
+        return summary
     finally:
         population.close()
 
