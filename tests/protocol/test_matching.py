@@ -384,3 +384,21 @@ def test_bad_arguments_are_rejected() -> None:
         MatchingConfig(report_type_when_missing=ReportType.REVOKED)
     with pytest.raises(ConfigurationError):
         MatchingConfig(infectiousness_for_dsos={1: 7})  # type: ignore[dict-item]
+
+
+def test_one_store_for_many_observers_keeps_their_matches_apart() -> None:
+    part = sightings_for(TEK, START, [(3, (START + 3) * 600), (40, (START + 40) * 600)])
+    store = ObservationStore.from_arrays(
+        part["rpi"] * 2,
+        part["aem"] * 2,
+        part["time"] * 2,
+        [-60, -60, -80, -80],
+        observer=[0, 0, 7, 7],
+    )
+    result = match_keys(one_key(days_since_onset=1), store, now=NOW)
+    assert [(m.observer, len(m.sightings)) for m in result.matches] == [(0, 2), (7, 2)]
+    by_observer = result.windows_by_observer()
+    assert sorted(by_observer) == [0, 7]
+    assert {s.min_attenuation for w in by_observer[7] for s in w.scan_instances} == {88}
+    assert result.exposure_windows(observer=0) == by_observer[0]
+    assert len(result.exposure_windows()) == len(by_observer[0]) + len(by_observer[7])

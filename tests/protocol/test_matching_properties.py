@@ -58,13 +58,14 @@ class RefSighting:
     rssi: int
     attenuation: int | None
     gap: int
+    observer: int = 0
 
 
 def reference_match(
     keys: list[RefKey], sightings: list[RefSighting], now: int, cfg: MatchingConfig
 ) -> list[tuple[Any, ...]]:
     oldest = (now // 600 // 144 - cfg.retention_days) * 144
-    found: dict[tuple[int, dt.date], list[tuple[Any, ...]]] = {}
+    found: dict[tuple[int, int, dt.date], list[tuple[Any, ...]]] = {}
     for index, key in enumerate(keys):
         if key.start + key.period - 1 < oldest:
             continue
@@ -90,18 +91,19 @@ def reference_match(
                     else min(max(meta.tx_power - s.rssi, 0), 255)
                 )
                 day = dt.datetime.fromtimestamp(s.time, tz=dt.UTC).date()
-                found.setdefault((index, day), []).append(
+                found.setdefault((index, s.observer, day), []).append(
                     (s.time, interval, rpi, meta.tx_power, attenuation, s.gap)
                 )
     return [
         (
+            observer,
             keys[index].tek,
             keys[index].start,
             day,
             report_type_of(keys[index], cfg),
             sorted(rows),
         )
-        for (index, day), rows in sorted(found.items())
+        for (index, observer, day), rows in sorted(found.items())
     ]
 
 
@@ -112,6 +114,7 @@ def report_type_of(key: RefKey, cfg: MatchingConfig) -> int:
 def canonical(result: MatchResult) -> list[tuple[Any, ...]]:
     return [
         (
+            m.observer,
             m.key_data,
             m.rolling_start_interval_number,
             m.date,
@@ -170,6 +173,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[RefKey], list[RefSighting], Matchin
                         draw(st.integers(-110, 20)),
                         draw(st.none() | st.integers(0, 255)),
                         draw(st.integers(0, 600)),
+                        draw(st.integers(0, 2)),
                     )
                 )
                 seen += 240
@@ -223,6 +227,7 @@ def build(
         [s.rssi for s in sightings],
         attenuation=[-1 if s.attenuation is None else s.attenuation for s in sightings],
         seconds_since_last_scan=[s.gap for s in sightings],
+        observer=[s.observer for s in sightings],
     )
     return batch, store
 

@@ -111,11 +111,19 @@ def test_observation_files_round_trip(file_format: str) -> None:
         attenuation=[-1, 40],
         typical_attenuation=[-1, 44],
         seconds_since_last_scan=[200, 0],
+        observer=[0, 4],
     )
     data = dump_observations(store, file_format)
     again = load_observations(data)
     assert dump_observations(again, file_format) == data
-    for name in ("time", "rssi", "attenuation", "typical_attenuation", "seconds_since_last_scan"):
+    for name in (
+        "time",
+        "rssi",
+        "attenuation",
+        "typical_attenuation",
+        "seconds_since_last_scan",
+        "observer",
+    ):
         assert getattr(again, name).tolist() == getattr(store, name).tolist()
 
 

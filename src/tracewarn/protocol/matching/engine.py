@@ -260,7 +260,7 @@ def _build_matches(
     by_index = {info.index: info for info in infos}
     aemks: dict[int, bytes] = {}
     metadata: dict[tuple[int, bytes, bytes], BluetoothMetadata] = {}
-    grouped: dict[tuple[int, dt.date], list[Sighting]] = {}
+    grouped: dict[tuple[int, int, dt.date], list[Sighting]] = {}
     for key_index, offset, o in zip(keys.tolist(), offsets.tolist(), obs.tolist(), strict=True):
         info = by_index[key_index]
         rpi, aem = store.rpi(o), store.aem_bytes(o)
@@ -286,13 +286,14 @@ def _build_matches(
             seconds_since_last_scan=int(store.seconds_since_last_scan[o]),
         )
         day = dt.datetime.fromtimestamp(seen, tz=dt.UTC).date()
-        grouped.setdefault((key_index, day), []).append(sighting)
+        grouped.setdefault((key_index, int(store.observer[o]), day), []).append(sighting)
     matches = []
-    for (key_index, day), sightings in sorted(grouped.items()):
+    for (key_index, observer, day), sightings in sorted(grouped.items()):
         info = by_index[key_index]
         sightings.sort(key=lambda s: (s.time, s.interval, s.rpi))
         matches.append(
             KeyDayMatch(
+                observer=observer,
                 key_data=info.key_data,
                 rolling_start_interval_number=info.start,
                 rolling_period=info.period,

@@ -11,6 +11,7 @@ Pure: bytes in, `ObservationStore` out, and back. One sighting per JSON object o
 | `attenuation` | one of rssi / attenuation | dB, 0..255 (the AEM's TX power is then not used) |
 | `typical_rssi`, `typical_attenuation` | no | default: the `rssi` / `attenuation` value |
 | `seconds_since_last_scan` | no | 0..86400, default 0 (unknown) |
+| `observer` | no | number of the observing device, default 0 (simulators; see `store`) |
 
 CSV files start with a header row naming the columns (any order); empty cells are absent.
 """
@@ -40,6 +41,7 @@ FIELDS = (
     "attenuation",
     "typical_attenuation",
     "seconds_since_last_scan",
+    "observer",
 )
 _INT_FIELDS = FIELDS[3:]
 MAX_LINE = 4096
@@ -88,6 +90,8 @@ def _row(store: ObservationStore, i: int) -> dict[str, Any]:
         row["attenuation"] = int(store.attenuation[i])
         row["typical_attenuation"] = int(store.typical_attenuation[i])
     row["seconds_since_last_scan"] = int(store.seconds_since_last_scan[i])
+    if int(store.observer[i]):
+        row["observer"] = int(store.observer[i])
     return row
 
 
@@ -144,6 +148,7 @@ def _store(rows: Iterator[tuple[int, Mapping[str, Any]]]) -> ObservationStore:
             attenuation=np.array(columns["attenuation"], dtype=np.int64),
             typical_attenuation=np.array(columns["typical_attenuation"], dtype=np.int64),
             seconds_since_last_scan=np.array(columns["seconds_since_last_scan"], dtype=np.int64),
+            observer=np.array(columns["observer"], dtype=np.int64),
         )
     except OverflowError:
         raise MatchingInputError("a number in the observation file is out of range") from None
@@ -179,6 +184,7 @@ def _parse_row(
         ("attenuation", attenuation),
         ("typical_attenuation", typical_att),
         ("seconds_since_last_scan", gap),
+        ("observer", values["observer"] or 0),
     ):
         columns[name].append(value)
 

@@ -52,8 +52,10 @@ class KeyDayMatch:
 
     `report_type` and `infectiousness` are the values after the matching configuration's
     defaults were applied; the raw export fields are kept as `None` when they were absent.
+    `observer` is the store's observer number of the sightings (0 on a real device).
     """
 
+    observer: int
     key_data: bytes
     rolling_start_interval_number: int
     rolling_period: int
@@ -95,6 +97,7 @@ class KeyDayMatch:
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (key and RPIs hex, times unix seconds); for the CLI and tools."""
         return {
+            "observer": self.observer,
             "key_data": self.key_data.hex(),
             "rolling_start_interval_number": self.rolling_start_interval_number,
             "rolling_period": self.rolling_period,
@@ -149,11 +152,28 @@ class MatchResult:
     matches: tuple[KeyDayMatch, ...]
     stats: MatchStats = field(default_factory=MatchStats)
 
-    def exposure_windows(self, window_seconds: int = WINDOW_SECONDS) -> list[ExposureWindow]:
-        """Every match's windows, sorted by date and content, so no order links them to a key."""
-        windows = [w for m in self.matches for w in m.exposure_windows(window_seconds)]
+    def exposure_windows(
+        self, window_seconds: int = WINDOW_SECONDS, *, observer: int | None = None
+    ) -> list[ExposureWindow]:
+        """Every match's windows (of one `observer` if given), sorted by date and content, so no
+        order links them to a key."""
+        windows = [
+            w
+            for m in self.matches
+            if observer is None or m.observer == observer
+            for w in m.exposure_windows(window_seconds)
+        ]
         windows.sort(key=_window_order)
         return windows
+
+    def windows_by_observer(
+        self, window_seconds: int = WINDOW_SECONDS
+    ) -> dict[int, list[ExposureWindow]]:
+        """Each observer's windows (as `exposure_windows(observer=...)`), for a simulator."""
+        return {
+            observer: self.exposure_windows(window_seconds, observer=observer)
+            for observer in sorted({m.observer for m in self.matches})
+        }
 
 
 def _window_order(w: ExposureWindow) -> tuple[object, ...]:
