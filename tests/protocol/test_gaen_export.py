@@ -573,3 +573,19 @@ def test_keys_full_of_tag_like_bytes_still_read_exactly() -> None:
     with mock.patch.object(_rawexport, "_walk_fields", wraps=_rawexport._walk_fields) as walk:
         assert read_export(data).keys == tuple(sorted(keys, key=lambda k: k.key_data))
     assert walk.call_count == 1
+
+
+def test_object_and_column_inputs_write_identical_files() -> None:
+    keys = _keys(120)
+    args = {"region": "DE", "start_timestamp": 5, "end_timestamp": 6, "signers": [_signer()]}
+    assert write_export_files(keys, **args) == write_export_files(KeyArrays.from_keys(keys), **args)
+
+
+def test_key_arrays_reject_mismatched_columns() -> None:
+    good = KeyArrays.from_keys(_keys(3))
+    with pytest.raises(KeyFormatError, match="key_data"):
+        KeyArrays(**{**good.__dict__, "key_data": good.key_data[:-1]})
+    with pytest.raises(KeyFormatError, match="rolling_period"):
+        KeyArrays(**{**good.__dict__, "rolling_period": good.rolling_period[:2]})
+    with pytest.raises(KeyFormatError, match="report_type"):
+        KeyArrays.from_keys([ExportKey(bytes(16), 1, report_type=1.5)])  # type: ignore[arg-type]
