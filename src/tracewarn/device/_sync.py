@@ -182,6 +182,14 @@ def _pinned_keys(
     return keys
 
 
+def pin_signing_keys(store: DeviceStore, client: Any, region: str) -> list[dict[str, str]]:
+    """Fetch and pin the region's keys now (what `tracewarn device init` does); returns them."""
+    store.set_meta("signing_keys", None)
+    _pinned_keys(store, Backend(client), region)
+    pinned: list[dict[str, str]] = store.get_meta("signing_keys")
+    return [{"keyId": k["keyId"], "keyVersion": k["keyVersion"]} for k in pinned]
+
+
 def _get_json_or_none(backend: Backend, path: str) -> Any:
     try:
         return backend.get_json(path)
