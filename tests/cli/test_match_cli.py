@@ -166,6 +166,7 @@ def test_parallel_workers_give_the_same_output(files: dict[str, Path]) -> None:
         ({"export": "garbage"}, "export"),
         ({"now": "yesterday"}, "--now"),
         ({"now": "2020-04-03T00:00:00"}, "UTC offset"),
+        ({"now": "99999999999999999999"}, "out of range"),
         ({"public": "wrong"}, "signature"),
     ],
 )

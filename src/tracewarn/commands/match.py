@@ -111,7 +111,10 @@ def _now(value: str | None) -> dt.datetime:
         return dt.datetime.now(tz=dt.UTC)
     text = value.strip()
     if text.isdigit():
-        return dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(int(text), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise BadInput(f"--now {value!r} is out of range") from None
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
