@@ -3,8 +3,10 @@
 The submission (CWA §4.2) carries the device's keys of the last 14 days plus today's, each with
 its days since symptom onset (or the TRL from the symptom answer's vector when no onset date is
 known), and the check-ins turned into shuffled encrypted reports (§3.8-3.9). Its serialized size
-is padded to a fixed total with `requestPadding`, so a real report, a fake one and a report with
-fewer keys or check-ins all weigh the same on the wire.
+is padded with `requestPadding` to a fixed total, so a real report, a fake one and a report with
+fewer keys or check-ins all weigh the same on the wire. Only a person with an unusual number of
+check-ins (more than about 60 in two weeks) needs the next size up; the sizes are powers of two
+so even then they say little more than "many check-ins".
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
 from tracewarn.protocol.presence import CheckIn, check_in_reports, fake_check_in_padding
 from tracewarn.protocol.proto import submission_pb2
 
-__all__ = ["SUBMISSION_SIZE", "build_submission", "fake_submission"]
+__all__ = ["SUBMISSION_SIZE", "SUBMISSION_SIZES", "build_submission", "fake_submission"]
 
 SUBMISSION_SIZE = 8192
+SUBMISSION_SIZES = (8192, 16384, 32768, 65536)
 MAX_UPLOADED_KEYS = 15
 
 
@@ -67,11 +70,11 @@ def fake_submission(random_bytes: Callable[[int], bytes]) -> bytes:
 def _pad(payload: submission_pb2.SubmissionPayload, extra: bytes) -> bytes:
     payload.requestPadding = extra
     base = payload.ByteSize()
-    if base > SUBMISSION_SIZE:
+    target = next((size for size in SUBMISSION_SIZES if size >= base + 4), None)
+    if target is None:  # beyond the server's request limit anyway; sent as is
         return payload.SerializeToString()
-    # Field 2 costs a tag byte and a 2-byte length for any padding of 128..16383 bytes.
-    want = len(extra) + SUBMISSION_SIZE - base
-    payload.requestPadding = extra + bytes(max(0, want - len(extra)))
-    while payload.ByteSize() > SUBMISSION_SIZE and payload.requestPadding:
+    # Field 2's tag and length take 1 + (2 or 3) bytes; trim until the total is exact.
+    payload.requestPadding = extra + bytes(target - base)
+    while payload.ByteSize() > target:
         payload.requestPadding = payload.requestPadding[:-1]
     return payload.SerializeToString()
