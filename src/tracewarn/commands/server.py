@@ -44,15 +44,13 @@ def serve(
     ] = None,
 ) -> None:
     """Run the backend (API, served packages, scheduled publish and cleanup)."""
-    import uvicorn
-
-    from tracewarn.server.serve import uvicorn_options
+    from tracewarn.server.serve import run, uvicorn_options
     from tracewarn.server.settings import Settings
 
     options = uvicorn_options(Settings(), host=host, port=port, workers=workers)
     # Create the data dir, secret and schema once before the workers race for them.
     _context().engine.dispose()
-    uvicorn.run("tracewarn.server.serve:served_app", **options)
+    run(options)
 
 
 def publish() -> None:
