@@ -161,6 +161,7 @@ def _summary(
     published: Any,
     scans: list[Scans],
 ) -> dict[str, Any]:
+    t0 = town.day_start(0)
     people = []
     for person in range(town.people):
         if person == case:
@@ -196,6 +197,11 @@ def _summary(
                 "place_minutes": place_minutes,
                 "total_close_minutes": sum(close.values()),
                 "settings": sorted(contact.settings) if contact else [],
+                # Minutes since the start of day 0: [start, end, "close" | "near" | "place"].
+                "intervals": sorted(
+                    [(a - t0) // 60, (b - t0) // 60, kind]
+                    for a, b, kind in (contact.intervals if contact else [])
+                ),
             },
         }
         if (

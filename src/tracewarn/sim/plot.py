@@ -1,8 +1,10 @@
 """The exposure timeline PNG of the demo (matplotlib; the simulation core never imports this).
 
-One row per person who met the case or shared a place with them: for each simulated day a bar
-of minutes close (within 2 m), further away, and at a shared check-in place, and at the right
-the warning the device raised. Input is the demo's JSON summary, so a saved run can be redrawn.
+One row per person who met the case or shared a check-in place with them, on a real time axis
+(UTC, the simulated days): dark blue while they were within 2 m of the case, light blue while
+near but further, green while at the same check-in place (including the 30 minutes after the
+case left), and at the right the warning their own phone raised. Input is the demo's JSON
+summary, so a saved run can be redrawn.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 __all__ = ["plot_timeline"]
 
-_LEVEL_COLOURS = {"high": "#c62828", "low": "#f9a825", "none": "#9e9e9e"}
+_LEVEL_COLOURS = {"high": "#c62828", "low": "#f9a825", "none": "#757575"}
+_KIND_COLOURS = {"near": "#90caf9", "close": "#1565c0", "place": "#2e7d32"}
+_KIND_LANES = {"near": (0.05, 0.5), "close": (0.05, 0.5), "place": (0.55, 0.35)}
 
 
 def plot_timeline(summary: dict[str, Any], path: Path, *, max_rows: int = 60) -> Path:
@@ -22,50 +26,49 @@ def plot_timeline(summary: dict[str, Any], path: Path, *, max_rows: int = 60) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [p for p in summary["people"] if p["truth"]["met_case"] or p["level"] != "none"]
+    rows = [p for p in summary["people"] if p["truth"]["intervals"] or p["level"] != "none"]
     rows.sort(key=lambda p: (-_rank(p["level"]), -p["truth"]["total_close_minutes"], p["label"]))
     rows = rows[:max_rows]
     days = summary["days"]
-    height = max(3.0, 0.22 * len(rows) + 1.5)
-    fig, ax = plt.subplots(figsize=(10, height))
-    width = 0.27
+    fig, ax = plt.subplots(figsize=(12, max(3.0, 0.22 * len(rows) + 1.6)))
     for y, person in enumerate(rows):
-        truth = person["truth"]
-        for day in range(days):
-            key = str(day)
-            close = truth["close_minutes"].get(key, 0)
-            nearby = truth["nearby_minutes"].get(key, 0) - close
-            place = truth["place_minutes"].get(key, 0)
-            scale = 1.0 / 240.0  # 4 hours fill a bar
-            for k, (minutes, colour) in enumerate(
-                ((close, "#1565c0"), (nearby, "#90caf9"), (place, "#2e7d32"))
-            ):
-                if minutes > 0:
-                    ax.barh(
-                        y,
-                        min(minutes * scale, 1.0) * width,
-                        left=day + k * width + 0.1,
-                        height=0.7,
-                        color=colour,
-                    )
+        for kind in ("near", "close", "place"):
+            spans = [
+                (start / 1440, max(end - start, 5) / 1440)
+                for start, end, k in person["truth"]["intervals"]
+                if k == kind
+            ]
+            if spans:
+                lane, height = _KIND_LANES[kind]
+                ax.broken_barh(spans, (y - 0.5 + lane, height), color=_KIND_COLOURS[kind])
+        source = f" ({person['source']})" if person["source"] else ""
         ax.text(
             days + 0.05,
             y,
-            person["level"].upper() + (f" ({person['source']})" if person["source"] else ""),
+            f"{person['level'].upper()}{source}",
             va="center",
             fontsize=7,
             color=_LEVEL_COLOURS.get(person["level"], "black"),
         )
     ax.set_yticks(range(len(rows)), [p["label"] for p in rows], fontsize=7)
     ax.set_xticks([d + 0.5 for d in range(days)], summary["dates"], fontsize=8)
-    ax.set_xlim(0, days + 1.7)
-    ax.set_ylim(-1, max(len(rows), 1))
-    ax.invert_yaxis()
-    for d in range(1, days):
-        ax.axvline(d, color="#e0e0e0", linewidth=0.8)
+    for d in range(days + 1):
+        ax.axvline(d, color="#e0e0e0", linewidth=0.8, zorder=0)
+    ax.set_xlim(0, days + 0.75)
+    ax.set_ylim(len(rows) - 0.5 if rows else 0.5, -0.5)
+    handles = [
+        matplotlib.patches.Patch(color=colour, label=label)
+        for colour, label in (
+            (_KIND_COLOURS["close"], "within 2 m of the case"),
+            (_KIND_COLOURS["near"], "near the case, further than 2 m"),
+            (_KIND_COLOURS["place"], "same check-in place (up to 30 min after)"),
+        )
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.04), ncol=3, fontsize=7)
+    case = summary["case"]
     ax.set_title(
-        f"Exposure timeline around the case (seed {summary['seed']}): "
-        "blue = within 2 m, light blue = further, green = same check-in place",
+        f"Exposure timeline around {case['label']} (seed {summary['seed']}); right: the "
+        "warning each phone raised after its sync",
         fontsize=9,
     )
     fig.tight_layout()

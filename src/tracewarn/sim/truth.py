@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from tracewarn.sim.encounters import SCAN_PERIOD_S, Scans
 from tracewarn.sim.town import CHECK_IN_SETTINGS, Setting, Town
@@ -44,6 +45,8 @@ class Contact:
     place_overlap_minutes: dict[tuple[int, int], int] = field(default_factory=dict)
     same_place_days: set[int] = field(default_factory=set)
     met: bool = False
+    # (start, end, kind) in Unix seconds; kind "close", "near" or "place", for the timeline.
+    intervals: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def close(self) -> bool:
@@ -91,6 +94,8 @@ def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTrut
             c.close_minutes[day] = int((sel & close).sum()) * minutes_per_scan
             places = np.unique(scans.place[mine][sel])
             c.settings.update(Setting(town.places[p].setting).name.lower() for p in places)
+            times = scans.time[mine][sel]
+            c.intervals += _runs(times[~close[sel]], "near") + _runs(times[close[sel]], "close")
 
         stays = town.days[day]
         is_check_in_place = np.isin(
@@ -104,13 +109,26 @@ def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTrut
             overlap = np.minimum(stays.end[same], stays.end[s] + AEROSOL_SECONDS) - np.maximum(
                 stays.start[same], stays.start[s]
             )
-            for other, seconds in zip(stays.person[same], overlap, strict=True):
-                c = contact(int(other))
+            for j, seconds in zip(same, overlap, strict=True):
+                c = contact(int(stays.person[j]))
                 c.same_place_days.add(day)
                 if seconds > 0:
+                    begin = max(int(stays.start[s]), int(stays.start[j]))
+                    c.intervals.append((begin, begin + int(seconds), "place"))
                     key = (day, int(stays.place[s]))
                     c.place_overlap_minutes[key] = c.place_overlap_minutes.get(key, 0) + int(
                         seconds // 60
                     )
                     c.settings.add(Setting(town.places[int(stays.place[s])].setting).name.lower())
     return GroundTruth(case, contacts)
+
+
+def _runs(times: npt.NDArray[np.int64], kind: str) -> list[tuple[int, int, str]]:
+    """Merge scan times into intervals: scans one period apart belong to one run."""
+    if len(times) == 0:
+        return []
+    ordered = np.sort(times)
+    breaks = np.flatnonzero(np.diff(ordered) > SCAN_PERIOD_S) + 1
+    starts = ordered[np.r_[0, breaks]]
+    ends = ordered[np.r_[breaks - 1, len(ordered) - 1]] + SCAN_PERIOD_S
+    return [(int(a), int(b), kind) for a, b in zip(starts, ends, strict=True)]
