@@ -333,3 +333,28 @@ def test_host_warning_rules(server: Server) -> None:
     assert (
         server.upload(ok2, server.tan(), path="/version/v1/submission-on-behalf").status_code == 403
     )
+
+
+def test_keys_reach_visited_regions_only_with_consent(make_server: object) -> None:
+    server: Server = make_server(regions=["DE", "FR", "NL"])  # type: ignore[operator]
+    shared = payload_with_keys(server.now[0], 3)
+    shared.visitedCountries.append("FR")
+    shared.consentToFederation = True
+    private = payload_with_keys(server.now[0], 3)
+    private.visitedCountries.append("NL")
+    assert server.upload(shared, server.tan()).status_code == 200
+    assert server.upload(private, server.tan()).status_code == 200
+    server.advance(2 * 86400)
+    publish(server.ctx)
+    assert server.client.get("/version/v1/diagnosis-keys/country").json() == ["DE", "FR", "NL"]
+    de, fr, nl = (
+        set().union(set(), *_published_keys(server, r).values()) for r in ("DE", "FR", "NL")
+    )
+    shared_keys = {k.key_data for k in shared.keys}
+    private_keys = {k.key_data for k in private.keys}
+    assert shared_keys | private_keys <= de
+    assert shared_keys <= fr and not private_keys & fr
+    assert not (shared_keys | private_keys) & nl
+    assert server.client.get("/version/v1/diagnosis-keys/country/NL/date").json() == []
+    # FR's padding is FR's own: DE's packages carry none of it
+    assert len(fr - shared_keys) >= 140 - len(shared_keys) and not (fr - shared_keys) & de

@@ -119,6 +119,34 @@ def _rows(
     ]
 
 
+def _hours_with_keys(
+    session: Session, ctx: ServerContext, region: str, first_hour: int, end_hour: int
+) -> list[int]:
+    """Hours in [first_hour, end_hour) holding real keys for `region`, without loading the keys."""
+    s = ctx.settings
+    query = (
+        sa.select(DiagnosisKey.distribution_hour)
+        .distinct()
+        .where(
+            DiagnosisKey.distribution_hour >= first_hour,
+            DiagnosisKey.distribution_hour < end_hour,
+            DiagnosisKey.is_padding.is_(False),
+            DiagnosisKey.transmission_risk_level >= s.min_published_trl,
+            DiagnosisKey.distribution_hour - DiagnosisKey.submission_hour <= s.days_to_publish * 24,
+        )
+    )
+    if region != s.home_region:
+        query = query.where(
+            DiagnosisKey.consent_to_federation.is_(True),
+            DiagnosisKey.visited_countries.contains(region),
+        )
+    hours = {int(h) for h in session.scalars(query)}
+    if region != s.home_region:
+        # `contains` is a substring test; confirm the exact country on the rows of each hour.
+        hours = {h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))}
+    return sorted(hours)
+
+
 def _export_key(row: DiagnosisKey) -> ExportKey:
     report_type, dsos = cdn_encoding(row.transmission_risk_level)
     return ExportKey(
@@ -167,13 +195,7 @@ def _publish_keys(ctx: ServerContext, region: str, now: int, report: PublishRepo
     current_hour = now // 3600
     first_hour = current_hour - s.retention_days * 24
     with ctx.sessions() as session:
-        hours = sorted(
-            {
-                r.distribution_hour
-                for r in _rows(session, ctx, region, first_hour, current_hour)
-                if not r.is_padding
-            }
-        )
+        hours = _hours_with_keys(session, ctx, region, first_hour, current_hour)
     if layout.read_json(ctx.blobs, layout.date_index(region)) is None:
         # Devices start from the date index, so it exists (empty) from the first run on.
         layout.write_json(ctx.blobs, layout.date_index(region), [])
