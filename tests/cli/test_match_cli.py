@@ -209,3 +209,41 @@ def test_bad_input_exits_2_with_one_line(
     assert code == 2
     assert err.startswith("tracewarn: error:") and err.count("\n") == 1
     assert message in err
+
+
+def test_real_google_export_with_onset_missing_mapped(tmp_path: Path) -> None:
+    import base64
+
+    from tracewarn.protocol.gaen import aem_key, encrypt_metadata, rolling_proximity_identifiers
+
+    listed = load_vector_json("gaen", "export-example-keys.json")["temporaryExposureKeys"]
+    lines = []
+    for entry in listed:
+        tek = base64.b64decode(entry["key"])
+        start = entry["rollingStartNumber"]
+        rpis = rolling_proximity_identifiers(tek, start, 144)
+        # k = 0 is inside every key's validity; k = 120 is outside both (periods 1 and 114).
+        for k in (0, 120):
+            aem = encrypt_metadata(aem_key(tek), rpis[k], b"\x40\x0a\x00\x00")
+            lines.append(
+                json.dumps(
+                    {"rpi": rpis[k].hex(), "aem": aem.hex(), "time": (start + k) * 600, "rssi": -50}
+                )
+            )
+    seen = tmp_path / "seen.jsonl"
+    seen.write_text("\n".join(lines) + "\n")
+    export = str(vector_path("gaen", "export-example-testExport-2-records-1-of-1.zip"))
+    args = ["match", export, "-o", str(seen), "--now", "2020-05-20T12:00:00Z", "--json"]
+    ignored = json.loads(runner.invoke(app, args).output)
+    assert ignored["stats"]["keys_without_infectiousness"] == 2 and ignored["matches"] == []
+    result = runner.invoke(app, [*args, "--infectiousness-when-onset-missing", "standard"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    by_trl = {m["transmission_risk_level"]: m for m in out["matches"]}
+    assert sorted(by_trl) == [1, 8]
+    for entry in listed:
+        match = by_trl[entry["transmissionRisk"]]
+        assert match["infectiousness"] == "STANDARD"
+        assert match["rolling_period"] == entry["rollingPeriod"]
+        assert [s["interval"] for s in match["sightings"]] == [entry["rollingStartNumber"]]
+        assert match["sightings"][0]["min_attenuation"] == 60  # TX power 10 - (-50)
