@@ -7,9 +7,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import load_vector_json
-from tracewarn.protocol.errors import ConfigurationError, KeyFormatError, MatchingInputError
+from tracewarn.protocol.errors import (
+    ConfigurationError,
+    KeyFormatError,
+    MatchingInputError,
+    ProtocolError,
+)
 from tracewarn.protocol.exposure_window import Infectiousness, ReportType
 from tracewarn.protocol.gaen import BluetoothMetadata, aem_key, encrypt_metadata
 from tracewarn.protocol.gaen import rolling_proximity_identifiers as reference_rpis
@@ -402,3 +409,30 @@ def test_one_store_for_many_observers_keeps_their_matches_apart() -> None:
     assert {s.min_attenuation for w in by_observer[7] for s in w.scan_instances} == {88}
     assert result.exposure_windows(observer=0) == by_observer[0]
     assert len(result.exposure_windows()) == len(by_observer[0]) + len(by_observer[7])
+
+
+@given(
+    st.integers(0, 3),
+    st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=3),
+    st.lists(st.integers(-5, 200), min_size=1, max_size=3),
+    st.lists(st.integers(-3, 12), min_size=1, max_size=3),
+)
+def test_any_key_columns_build_a_batch_or_raise_a_protocol_error(
+    extra: int, starts: list[int], periods: list[int], levels: list[int]
+) -> None:
+    n = len(starts)
+    try:
+        batch = DiagnosisKeyBatch.from_arrays(
+            bytes(16 * n + extra),
+            starts,
+            (periods * n)[:n],
+            transmission_risk_level=(levels * n)[:n],
+            report_type=[min(abs(v), 9) for v in (levels * n)[:n]],
+        )
+    except ProtocolError:
+        return
+    # A batch that was built holds only keys the spec allows.
+    assert extra == 0
+    assert bool(((batch.rolling_period >= 1) & (batch.rolling_period <= 144)).all())
+    assert bool(((batch.rolling_start >= 0) & (batch.rolling_start <= 2**32 - 1)).all())
+    assert bool((batch.transmission_risk_level <= 8).all() and (batch.report_type <= 5).all())
