@@ -105,6 +105,7 @@ def match_keys(
     now_interval = _now_interval(now)
     batches: Iterable[DiagnosisKeyBatch] = [keys] if isinstance(keys, DiagnosisKeyBatch) else keys
     scan = scanner or local_scanner(store, chunk_size)
+    span = store.interval_range  # once: it scans every sighting's time
     pending: deque[_Pending] = deque()
     totals = [MatchStats()]  # the prepared chunks' counters, summed as the scanner pulls tasks
 
@@ -114,7 +115,7 @@ def match_keys(
             if not isinstance(batch, DiagnosisKeyBatch):
                 raise MatchingInputError("keys must be DiagnosisKeyBatch objects")
             for chunk in batch.chunks(chunk_size):
-                item, task, stats = _prepare(chunk, first_index, store, cfg, now_interval)
+                item, task, stats = _prepare(chunk, first_index, span, cfg, now_interval)
                 totals[0] += stats
                 first_index += len(chunk)
                 pending.append(item)
@@ -164,7 +165,7 @@ def _now_interval(now: dt.datetime | int) -> int:
 def _prepare(
     chunk: DiagnosisKeyBatch,
     first_index: int,
-    store: ObservationStore,
+    span: tuple[int, int] | None,
     cfg: MatchingConfig,
     now_interval: int,
 ) -> tuple[_Pending, ChunkTask, MatchStats]:
@@ -190,7 +191,6 @@ def _prepare(
         if cfg.ignore_none_infectiousness
         else np.zeros_like(retained)
     )
-    span = store.interval_range
     if span is None:
         nearby = np.zeros_like(retained)
     else:
