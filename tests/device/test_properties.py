@@ -56,9 +56,13 @@ def test_every_upload_has_the_same_size_as_a_fake(
         region="DE",
         random_bytes=random.token_bytes,
     )
-    assert len(payload) == SUBMISSION_SIZE == len(fake_submission(random.token_bytes))
-    assert submission_pb2.SubmissionPayload.FromString(payload).keys or not keys
     parsed = submission_pb2.SubmissionPayload.FromString(payload)
+    assert len(payload) in SUBMISSION_SIZES
+    assert len(fake_submission(random.token_bytes)) in SUBMISSION_SIZES
+    # Only CWA's occasional fake check-in padding (random bytes before the zero fill) may push
+    # an upload of this size past the first bucket.
+    if len(parsed.requestPadding.rstrip(b"\0")) < 2000:
+        assert len(payload) == SUBMISSION_SIZE
     assert len(parsed.keys) == min(keys, 15)
     assert all(1 <= k.transmission_risk_level <= 8 for k in parsed.keys)
 

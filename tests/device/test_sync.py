@@ -63,7 +63,9 @@ def test_close_contact_gets_a_high_warning_with_the_day(backend: Backend) -> Non
     assert "stay at home" in note.advice
     assert contact.status()["notifications"][-1]["level"] == "high"
 
-    assert stranger.sync(backend.client).notification.level == "none"
+    quiet = stranger.sync(backend.client).notification
+    assert quiet.level == "none" and "low" not in quiet.explanation.lower()
+    assert stranger.status()["last_sync"] == backend.clock.now().isoformat()
     again = contact.sync(backend.client)  # nothing new: nothing downloaded, no second alert
     assert again.key_packages == 0 and not again.raised
     assert again.notification.level == "high"

@@ -23,6 +23,8 @@ __all__ = ["SUBMISSION_SIZE", "SUBMISSION_SIZES", "build_submission", "fake_subm
 
 SUBMISSION_SIZE = 8192
 SUBMISSION_SIZES = (8192, 16384, 32768, 65536)
+# Size of a typical real payload before padding: 15 keys and a dozen check-in reports.
+_TYPICAL_BASE = 15 * 40 + 12 * 107
 MAX_UPLOADED_KEYS = 15
 
 
@@ -63,8 +65,14 @@ def build_submission(
 
 
 def fake_submission(random_bytes: Callable[[int], bytes]) -> bytes:
-    """Random bytes of exactly the size of every real submission."""
-    return random_bytes(SUBMISSION_SIZE)
+    """Random bytes sized like a real submission.
+
+    A real upload occasionally carries CWA's fake check-in padding (§3.12), which can push it into
+    the next size bucket; a fake draws the same padding, so its size follows the same law.
+    """
+    extra = fake_check_in_padding(random_bytes, has_check_ins=True)
+    size = next((s for s in SUBMISSION_SIZES if s >= _TYPICAL_BASE + len(extra)), SUBMISSION_SIZE)
+    return random_bytes(size)
 
 
 def _pad(payload: submission_pb2.SubmissionPayload, extra: bytes) -> bytes:

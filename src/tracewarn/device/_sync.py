@@ -329,9 +329,9 @@ def _notification(
     # CWA's LOW is also "no risk": it is a warning only when some day actually had a level.
     name = _level_name(level) if proximity_days or presence_days else "none"
     if name == "none":
-        return Notification(
-            "none", None, "", _ADVICE["none"], exposure.explain(today), now, **parts
-        )
+        # The risk module words CWA's lowest level as "low"; with no rated day it means "none".
+        explanation = "\n".join(exposure.explain(today).splitlines()[1:])
+        return Notification("none", None, "", _ADVICE["none"], explanation, now, **parts)
     dates = [d for d, lvl in combined.day_levels.items() if lvl == level]
     date = max(dates) if dates else None
     sources = []

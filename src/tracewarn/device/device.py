@@ -253,10 +253,14 @@ class VirtualDevice:
             "keys": len(self.store.teks()),
             "observations": len(self.store.observations()),
             "check_ins": len(self.store.check_ins()),
-            "last_sync": self.store.get_meta("last_sync"),
+            "last_sync": _iso((self.store.get_meta("sync") or {}).get("last_sync")),
             "notifications": notifications,
             "risk": notifications[-1] if notifications else None,
         }
+
+
+def _iso(unix: int | None) -> str | None:
+    return None if unix is None else dt.datetime.fromtimestamp(unix, tz=dt.UTC).isoformat()
 
 
 def _config_json(config: DeviceConfig) -> dict[str, Any]:
