@@ -5,10 +5,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracewarn.sim import RadioModel, Setting, TownConfig, build_town, day_scans, stream
+from tracewarn.sim import (
+    SCAN_PERIOD_S,
+    RadioModel,
+    Setting,
+    TownConfig,
+    build_town,
+    day_scans,
+    stream,
+)
 from tracewarn.sim.truth import CLOSE_MINUTES, ground_truth
 
 SMALL = TownConfig(people=60, days=2)
@@ -95,3 +103,31 @@ def test_ground_truth_close_contacts_include_the_household() -> None:
         for day, close in contact.close_minutes.items():
             assert close <= contact.nearby_minutes[day]
         assert contact.close == any(m >= CLOSE_MINUTES for m in contact.close_minutes.values())
+
+
+@given(st.integers(0, 10_000), st.integers(0, 2))
+@settings(max_examples=15, deadline=None)
+def test_each_overlapping_pair_is_scanned_once_per_period(seed: int, day: int) -> None:
+    # Independent count: a pair overlapping for T seconds is scanned floor or ceil of T / 300
+    # times in each direction (the phase is random), and pairs that do not overlap never are.
+    town = build_town(TownConfig(people=15, days=3), seed)
+    stays = town.days[day]
+    scans = day_scans(town, day)
+    counted: dict[tuple[int, int, int], int] = {}
+    for o, a, p in zip(scans.observer, scans.advertiser, scans.place, strict=True):
+        counted[(int(o), int(a), int(p))] = counted.get((int(o), int(a), int(p)), 0) + 1
+    expected: dict[tuple[int, int, int], float] = {}
+    pairs: dict[tuple[int, int, int], int] = {}
+    for i in range(len(stays)):
+        for j in range(len(stays)):
+            if stays.person[i] == stays.person[j] or stays.place[i] != stays.place[j]:
+                continue
+            overlap = min(stays.end[i], stays.end[j]) - max(stays.start[i], stays.start[j])
+            if overlap > 0:
+                key = (int(stays.person[i]), int(stays.person[j]), int(stays.place[i]))
+                expected[key] = expected.get(key, 0) + overlap / SCAN_PERIOD_S
+                pairs[key] = pairs.get(key, 0) + 1
+    assert set(counted) <= set(expected)
+    for key, periods in expected.items():
+        # Each overlapping pair of stays contributes the floor or the ceiling of its periods.
+        assert abs(counted.get(key, 0) - periods) < pairs[key], key
