@@ -143,7 +143,9 @@ def _hours_with_keys(
     hours = {int(h) for h in session.scalars(query)}
     if region != s.home_region:
         # `contains` is a substring test; confirm the exact country on the rows of each hour.
-        hours = {h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))}
+        hours = {
+            h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))
+        }
     return sorted(hours)
 
 

@@ -94,7 +94,8 @@ async def _submit(
             payload, now=ctx.now(), rules=_rules(ctx), host_warning=host_warning
         )
         kind = TanKind.HOST_WARNING if host_warning else TanKind.SUBMISSION
-        with ctx.sessions.begin() as session:
+        # A Core connection, not an ORM session: this is the hot path and needs no identity map.
+        with ctx.engine.begin() as session:
             if not tan or not redeem_tan(session, ctx, tan=tan, kind=kind):
                 raise Problem(403, "tan-invalid", "the TAN is unknown, used or expired")
             store_submission(session, ctx, valid)

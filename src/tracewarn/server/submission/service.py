@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracewarn.server.context import ServerContext
@@ -30,11 +31,13 @@ def distribution_hour(
     return max(submission_hour, -(-release // 3600))
 
 
-def insert_keys(session: Session, rows: list[dict[str, object]]) -> None:
+def insert_keys(session: Session | Connection, rows: list[dict[str, object]]) -> None:
     """Insert key rows, skipping a key already stored with the same submission type (CWA PK)."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
+    dialect = (
+        session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
+    )
     table = DiagnosisKey.__table__
     assert isinstance(table, sa.Table)
     # executemany with a cached statement: psycopg 3 pipelines it, and a multi-row VALUES
@@ -71,7 +74,9 @@ def _key_row(
     }
 
 
-def store_submission(session: Session, ctx: ServerContext, valid: ValidSubmission) -> None:
+def store_submission(
+    session: Session | Connection, ctx: ServerContext, valid: ValidSubmission
+) -> None:
     hour = ctx.now() // 3600
     insert_keys(session, [_key_row(k, valid, ctx, hour) for k in valid.keys])
     if valid.reports:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracewarn.protocol.verification import (
@@ -296,7 +297,9 @@ def issue_tan(session: Session, ctx: ServerContext, *, token: str) -> str:
     return tan
 
 
-def redeem_tan(session: Session, ctx: ServerContext, *, tan: str, kind: TanKind) -> bool:
+def redeem_tan(
+    session: Session | Connection, ctx: ServerContext, *, tan: str, kind: TanKind
+) -> bool:
     """Delete the TAN if it exists, is unexpired and of `kind`; True when it was redeemed now.
 
     A single DELETE decides, so two uploads racing with the same TAN cannot both win.
