@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.device.conftest import START, Backend
-from tracewarn.device import ReportRefused, VirtualDevice
+from tracewarn.device import BackendError, ReportRefused, VirtualDevice
 from tracewarn.protocol.errors import InvalidSignature
 from tracewarn.protocol.presence import (
     LocationType,
@@ -141,3 +141,31 @@ def test_a_negative_result_uploads_nothing_and_fakes_store_nothing(backend: Back
     for _ in range(3):
         case.fake_report(backend.client)
     assert counts() == before
+
+
+def test_a_failed_upload_is_retried_with_the_same_tan(backend: Backend) -> None:
+    import httpx
+
+    case = backend.device("case")
+    case.current_tek()
+    code = backend.positive_code()
+
+    def refuse_submission(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/version/v1/diagnosis-keys":
+            return httpx.Response(503, json={"title": "unavailable"})
+        return backend.client.send(
+            backend.client.build_request(
+                request.method, request.url.path, content=request.content, headers=request.headers
+            )
+        )
+
+    with (
+        httpx.Client(
+            transport=httpx.MockTransport(refuse_submission), base_url="http://127.0.0.1"
+        ) as flaky,
+        pytest.raises(BackendError),
+    ):
+        case.report(flaky, guid=code)
+    assert case.store.get_meta("pending_tan")
+    summary = case.report(backend.client, guid=code)  # the code is used up; the kept TAN is not
+    assert summary["keys"] == 1 and case.store.get_meta("pending_tan") is None

@@ -40,6 +40,7 @@ from tracewarn.protocol.gaen.keys import (
 )
 from tracewarn.protocol.presence.checkin import check_in as presence_check_in
 from tracewarn.protocol.presence.qr import parse_qr_url
+from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
 
 __all__ = ["POSITIVE_RESULTS", "DeviceConfig", "ReportRefused", "VirtualDevice"]
@@ -194,14 +195,12 @@ class VirtualDevice:
         if (guid is None) == (teletan is None):
             raise ValueError("report needs exactly one of a lab code (guid) or a teleTAN")
         backend = Backend(client)
-        if guid is not None:
-            token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
-            result = backend.test_result(token)
-            if result not in POSITIVE_RESULTS:
-                raise ReportRefused(f"the test result is not positive (result code {result})")
-        else:
-            token = backend.registration_token("TELETAN", str(teletan))
-        tan = backend.tan(token)
+        # A TAN whose upload failed (network, server) is kept and used again: the code that
+        # produced it cannot be registered a second time.
+        tan = self.store.get_meta("pending_tan")
+        if tan is None:
+            tan = self._tan(backend, guid, teletan)
+            self.store.set_meta("pending_tan", tan)
         if onset is not None and answer is SymptomAnswer.NO_INFORMATION:
             answer = SymptomAnswer.ONSET_DATE
         stored = [c for c in self.store.check_ins() if not c.submitted]
@@ -218,14 +217,27 @@ class VirtualDevice:
             random_bytes=self.randomness.token_bytes,
         )
         backend.submit(tan, payload)
+        self.store.set_meta("pending_tan", None)
         self.store.mark_submitted(c.id for c in stored)
+        sent = submission_pb2.SubmissionPayload.FromString(payload)
         summary = {
             "reported_at": self.now(),
-            "keys": len(self.store.teks()),
+            "keys": len(sent.keys),
             "check_ins": len(stored),
+            "check_in_reports": len(sent.checkInProtectedReports),
         }
         self.store.set_meta("reported", summary)
         return summary
+
+    def _tan(self, backend: Backend, guid: str | None, teletan: str | None) -> str:
+        if guid is not None:
+            token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
+            result = backend.test_result(token)
+            if result not in POSITIVE_RESULTS:
+                raise ReportRefused(f"the test result is not positive (result code {result})")
+        else:
+            token = backend.registration_token("TELETAN", str(teletan))
+        return backend.tan(token)
 
     def fake_report(self, client: httpx.Client) -> None:
         """The same three requests as `report`, marked `cwa-fake: 1`, same sizes (CWA §4.2)."""
