@@ -171,6 +171,22 @@ async def _run(
     return latencies, done, errors
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """utime + stime of `root` and its direct children (the uvicorn workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root or int(fields[1]) == root:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
@@ -237,9 +253,11 @@ def main() -> None:
         b_lat, b_done, b_err = asyncio.run(
             _run("127.0.0.1", port, args.clients, args.baseline_duration, None)
         )
+        cpu_before = _tree_cpu_seconds(server.pid)
         s_lat, s_done, s_err = asyncio.run(
             _run("127.0.0.1", port, args.clients, args.duration, tans)
         )
+        server_cpu = _tree_cpu_seconds(server.pid) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -264,6 +282,10 @@ def main() -> None:
         "p99_ms": round(_pct(s_lat, 0.99), 2),
         "errors": s_err,
         "keys_stored": stored,
+        "server_cpu_ms_per_submission": round(1000 * server_cpu / s_done, 2) if s_done else None,
+        "server_cpu_share_of_machine": round(
+            server_cpu / (args.duration * (os.cpu_count() or 1)), 3
+        ),
         "baseline_get_per_s": round(base_rate, 1),
         "baseline_p50_ms": round(_pct(b_lat, 0.50), 2),
         "baseline_p99_ms": round(_pct(b_lat, 0.99), 2),
