@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # In-memory rate limits per window (per-client key is a keyed hash, never persisted).
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_client: int = 60
-    rate_limit_global: int = 6000
+    rate_limit_global: int = 60_000
 
     @field_validator("regions", "supported_countries", mode="before")
     @classmethod
