@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tracewarn.device.parallel_matching import ProcessMatcher
 from tracewarn.protocol.gaen import aem_key, encrypt_metadata, padded_rpi_data
 from tracewarn.protocol.gaen import rolling_proximity_identifiers as rpis_of
 from tracewarn.protocol.matching import DiagnosisKeyBatch, ObservationStore, match_keys
-from tracewarn.protocol.matching.parallel import ProcessMatcher
 
 NOW_INTERVAL = 2_900_016  # 2025-02-19 00:00 UTC, a UTC midnight
 NOW = NOW_INTERVAL * 600 + 12 * 3600

@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import vector_path
+from tracewarn.device.parallel_matching import ProcessMatcher
 from tracewarn.protocol.errors import MatchingInputError, ProtocolError
 from tracewarn.protocol.gaen import read_export
 from tracewarn.protocol.gaen.export import ExportKey, ExportSigner, write_export_files
 from tracewarn.protocol.matching import (
     DiagnosisKeyBatch,
     ObservationStore,
-    ProcessMatcher,
     batch_from_export,
     batches_from_exports,
     dump_observations,

@@ -80,10 +80,10 @@ def match(
     ] = ObservationFormat.auto,
 ) -> None:
     """Match diagnosis keys from export files against recorded sightings (GAEN rules)."""
+    from tracewarn.device.parallel_matching import ProcessMatcher
     from tracewarn.protocol.exposure_window import Infectiousness
     from tracewarn.protocol.matching import (
         MatchingConfig,
-        ProcessMatcher,
         load_observations,
         match_exports,
     )

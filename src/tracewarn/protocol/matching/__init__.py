@@ -2,8 +2,8 @@
 
 Public API: build a `DiagnosisKeyBatch` (columnar keys) and an `ObservationStore` (columnar
 sightings), call `match_keys(keys, store, now=...)`, read `MatchResult.matches` (per key and UTC
-day) or `MatchResult.exposure_windows()` for risk scoring. `ProcessMatcher` runs the same
-matching across worker processes. See docs/matching.md.
+day) or `MatchResult.exposure_windows()` for risk scoring. Process-parallel matching
+(`tracewarn.device.parallel_matching.ProcessMatcher`) plugs into `match_keys(scanner=...)`. See docs/matching.md.
 """
 
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch, KeyLike
@@ -15,7 +15,6 @@ from tracewarn.protocol.matching.exports import (
     match_exports,
 )
 from tracewarn.protocol.matching.formats import dump_observations, load_observations
-from tracewarn.protocol.matching.parallel import ProcessMatcher
 from tracewarn.protocol.matching.results import KeyDayMatch, MatchResult, MatchStats, Sighting
 from tracewarn.protocol.matching.store import NO_ATTENUATION, ObservationStore
 
@@ -31,7 +30,6 @@ __all__ = [
     "MatchStats",
     "MatchingConfig",
     "ObservationStore",
-    "ProcessMatcher",
     "Sighting",
     "batch_from_export",
     "batches_from_exports",

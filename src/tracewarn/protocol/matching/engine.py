@@ -14,7 +14,7 @@ decrypted, once per matched RPI, for the TX power (attenuation = TX power - RSSI
 
 Chunks are independent, so the scan step is pluggable: `match_keys(..., scanner=...)` accepts any
 function that turns an iterator of `ChunkTask`s into an iterator of `ChunkHits` in the same
-order. `parallel.ProcessMatcher` supplies one backed by worker processes; the result is the same
+order. `tracewarn.device.parallel_matching.ProcessMatcher` (outside this pure package) supplies one backed by worker processes; the result is the same
 because everything after the scan (decryption, grouping, ordering) happens here, in input order.
 """
 

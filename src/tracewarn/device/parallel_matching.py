@@ -1,7 +1,7 @@
 """Process-parallel matching: the same `match_keys`, with the chunk scans run by worker processes.
 
-This is the one module of `matching` that touches the operating system (it starts processes);
-the pure core never imports it. Each worker receives the observation store once, through the
+It lives outside `tracewarn.protocol` because it touches the operating system (it starts
+processes); the pure matcher only exposes the `scanner` seam this plugs into. Each worker receives the observation store once, through the
 pool initializer, and then only chunk tasks (a few hundred KB of key columns) go out and hit
 arrays come back. Decryption of the AEMs, grouping and ordering stay in the calling process, in
 input order, so the result is identical to a single-process run (tests check this).
