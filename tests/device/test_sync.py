@@ -11,6 +11,7 @@ from tests.device.conftest import START, Backend
 from tracewarn.device import BackendError, ReportRefused, VirtualDevice
 from tracewarn.protocol.errors import InvalidSignature
 from tracewarn.protocol.presence import (
+    FOUR_LEVEL_PRESENCE_RISK_PARAMETERS,
     LocationType,
     ProtectedReport,
     TraceLocation,
@@ -18,7 +19,14 @@ from tracewarn.protocol.presence import (
     check_in_risk,
     encode_qr_payload,
 )
-from tracewarn.protocol.risk import CWA_SCALE
+from tracewarn.protocol.risk import (
+    CWA_1_15,
+    CWA_SCALE,
+    FOUR_LEVEL_CONFIG,
+    FOUR_LEVEL_SCALE,
+    exposure_window_from_json,
+    score_exposure_windows,
+)
 
 
 def _meet(a: VirtualDevice, b: VirtualDevice, backend: Backend, minutes: int, rssi: int) -> None:
@@ -93,6 +101,45 @@ def test_check_in_overlap_gets_the_presence_risk_level(backend: Backend) -> None
     assert note.level == CWA_SCALE.name(expected.total).lower()  # type: ignore[arg-type]
     assert late.sync(backend.client).notification.level == "none"
     assert case.store.check_ins()[0].submitted
+
+
+def test_a_four_level_config_scores_both_sources_on_its_own_scale(backend: Backend) -> None:
+    case, contact, guest = (backend.device(n) for n in ("case", "contact", "guest"))
+    _meet(case, contact, backend, minutes=30, rssi=-60)
+    t = int(START.timestamp())
+    case.check_in(_cafe_url(), start=t, end=t + 45 * 60)
+    guest.check_in(_cafe_url(), start=t + 20 * 60, end=t + 80 * 60)
+    _report_and_publish(case, backend)
+
+    report = contact.sync(backend.client, config=FOUR_LEVEL_CONFIG)
+    note = report.notification
+    today = backend.clock.now().date()
+    windows = [
+        exposure_window_from_json(w, today=today)
+        for w in contact.store.get_meta("exposure_windows")
+    ]
+    expected = score_exposure_windows(windows, FOUR_LEVEL_CONFIG)
+    assert expected.scale == FOUR_LEVEL_SCALE and expected.level > 0
+    assert report.raised and note.source == "proximity"
+    assert note.level == note.proximity_level == FOUR_LEVEL_SCALE.name(expected.level)
+    assert note.advice  # every level of the scale has advice
+    # The four-level scale refines CWA's: elevated or high exactly when CWA says HIGH.
+    cwa = contact.sync(backend.client, config=CWA_1_15).notification
+    assert cwa.level == "high" and note.level in ("elevated", "high")
+
+    from tracewarn.device._sync import stored_check_ins
+
+    visit = guest.sync(backend.client, config=FOUR_LEVEL_CONFIG).notification
+    reports = [
+        ProtectedReport.from_bytes(bytes.fromhex(e["report"]))
+        for e in guest.store.get_meta("warnings")
+    ]
+    presence = check_in_risk(
+        stored_check_ins(guest.store), reports, guest.now(), FOUR_LEVEL_PRESENCE_RISK_PARAMETERS
+    )
+    assert visit.source == "check-in"
+    assert visit.level == visit.check_in_level == presence.total_name
+    assert visit.level in FOUR_LEVEL_SCALE.names and visit.level != "none"
 
 
 def test_a_package_signed_by_another_key_is_rejected(backend: Backend) -> None:

@@ -35,12 +35,13 @@ from tracewarn.protocol.presence import (
     decode_trace_warning_package,
     location_id_hash,
     parse_qr_url,
+    presence_risk_parameters_for,
 )
 from tracewarn.protocol.risk import (
     CWA_1_15,
-    CWA_SCALE,
     CombinedRisk,
     RiskCalculationConfig,
+    RiskLevelScale,
     RiskResult,
     exposure_window_from_json,
     exposure_window_to_json,
@@ -54,12 +55,16 @@ SCAN_PERIOD_SECONDS = 300
 _KEYS = "/version/v1/diagnosis-keys/country"
 _TWP = "/version/v2/twp/country"
 
+_HIGH_ADVICE = (
+    "You were near someone who later tested positive, for long enough and close enough to "
+    "matter. Please stay at home if you can, avoid meeting people at higher risk, get "
+    "tested, and follow your health authority's advice, up to 14 days after the encounter."
+)
+# Level names of both shipped scales (CWA's two, tracewarn's four). Four-level `elevated` or
+# `high` holds exactly when CWA says HIGH (risk.presets), so both get CWA's HIGH advice.
 _ADVICE = {
-    "high": (
-        "You were near someone who later tested positive, for long enough and close enough to "
-        "matter. Please stay at home if you can, avoid meeting people at higher risk, get "
-        "tested, and follow your health authority's advice, up to 14 days after the encounter."
-    ),
+    "high": _HIGH_ADVICE,
+    "elevated": _HIGH_ADVICE,
     "low": (
         "You had encounters with low risk. There is nothing you need to do now; keep to the "
         "usual rules and watch for symptoms."
@@ -106,7 +111,12 @@ def sync(
     region: str,
     config: RiskCalculationConfig = CWA_1_15,
 ) -> SyncReport:
-    """One sync of the device behind `store` (see the module docstring)."""
+    """One sync of the device behind `store` (see the module docstring).
+
+    Both risks are scored on `config`'s level scale: check-in risk with the shipped check-in
+    parameters on that scale, so a scale without them fails here, before anything is fetched.
+    """
+    presence_params = presence_risk_parameters_for(config.scale)
     today = dt.datetime.fromtimestamp(now, tz=dt.UTC).date()
     state = store.get_meta("sync") or {"packages": [], "twp_latest": None}
     keys = _pinned_keys(store, backend, region)
@@ -132,8 +142,8 @@ def sync(
     kept = _remember_reports(store, [r for r in reports if r.location_id_hash in hashes], now)
 
     exposure = score_exposure_windows(windows, config)
-    presence = check_in_risk(check_ins, kept, now)
-    combined = CombinedRisk.of(exposure, presence.total, presence.per_day, scale=CWA_SCALE)
+    presence = check_in_risk(check_ins, kept, now, presence_params)
+    combined = CombinedRisk.of(exposure, presence.total, presence.per_day, scale=config.scale)
     notification = _notification(exposure, presence.per_day, combined, today, now)
 
     store.set_meta(
@@ -145,7 +155,7 @@ def sync(
         },
     )
     last = store.get_meta("risk")
-    raised = notification.level in ("high", "low") and (
+    raised = notification.level not in ("none", "failed") and (
         last is None or (last["level"], last["date"]) != (notification.level, notification.date)
     )
     if raised:
@@ -307,8 +317,8 @@ def stored_check_ins(store: DeviceStore) -> list[CheckIn]:
     return out
 
 
-def _level_name(level: int | None) -> str:
-    return "none" if level is None else CWA_SCALE.name(level).lower()
+def _level_name(level: int | None, scale: RiskLevelScale) -> str:
+    return "none" if level is None else scale.name(level).lower()
 
 
 def _notification(
@@ -318,16 +328,17 @@ def _notification(
     today: dt.date,
     now: int,
 ) -> Notification:
+    scale = combined.scale
     proximity_days = exposure.day_levels_by_date()
     parts = {
-        "proximity_level": _level_name(max(proximity_days.values(), default=None)),
-        "check_in_level": _level_name(max(presence_days.values(), default=None)),
+        "proximity_level": _level_name(max(proximity_days.values(), default=None), scale),
+        "check_in_level": _level_name(max(presence_days.values(), default=None), scale),
     }
     if combined.failed:
         return Notification("failed", None, "", _ADVICE["failed"], "", now, **parts)
     level = int(combined.level)  # type: ignore[arg-type]
     # CWA's LOW is also "no risk": it is a warning only when some day actually had a level.
-    name = _level_name(level) if proximity_days or presence_days else "none"
+    name = _level_name(level, scale) if proximity_days or presence_days else "none"
     if name == "none":
         # The risk module words CWA's lowest level as "low"; with no rated day it means "none".
         explanation = "\n".join(exposure.explain(today).splitlines()[1:])
