@@ -15,9 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tracewarn.device import DeviceStore, ManualClock, SystemRandomness
-from tracewarn.device._signed import verify_signed_zip
 from tracewarn.device._sync import stored_check_ins
-from tracewarn.protocol.gaen import load_public_key
+from tracewarn.protocol.gaen import load_public_key, verify_signed_zip
 from tracewarn.protocol.presence import check_in_risk, decode_trace_warning_package
 from tracewarn.protocol.risk import CWA_SCALE
 from tracewarn.sim._server import demo_backend

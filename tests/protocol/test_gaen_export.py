@@ -36,7 +36,9 @@ from tracewarn.protocol.gaen import (
     load_private_key,
     load_public_key,
     read_export,
+    sign_export_bin,
     verify_export,
+    verify_signed_zip,
     write_export_files,
 )
 from tracewarn.protocol.proto import export_pb2
@@ -413,6 +415,31 @@ def _rezip(
         archive.writestr(names[1], export_sig)
         archive.close()
     return out.getvalue()
+
+
+def test_a_signed_zip_of_any_payload_verifies_like_an_export() -> None:
+    # A trace-warning package: signed as exports are, but export.bin is no key export.
+    payload = b"\x08\x2a\x12\x02DE"
+    signer, other = _signer(), _signer(secret=9)
+    data = _rezip(payload, sign_export_bin(payload, [signer]))
+    assert verify_signed_zip(data, {("262", "v1"): signer.public_key()}) == payload
+    assert verify_signed_zip(data, [other.public_key(), signer.public_key()]) == payload
+    with pytest.raises(InvalidSignature):
+        verify_signed_zip(
+            _rezip(payload + b"\x00", sign_export_bin(payload, [signer])), [signer.public_key()]
+        )
+    with pytest.raises(InvalidSignature, match="does not verify"):
+        verify_signed_zip(data, {("262", "v1"): other.public_key()})
+    with pytest.raises(InvalidSignature):
+        verify_signed_zip(data, {("999", "v1"): signer.public_key()})
+    with pytest.raises(InvalidSignature, match=r"no export\.sig signatures"):
+        verify_signed_zip(_rezip(payload, b""), signer.public_key())
+    with pytest.raises(ExportFormatError):
+        verify_signed_zip(_rezip(payload, b"", names=("export.bin", "other")), signer.public_key())
+    with pytest.raises(ExportFormatError, match="limit"):
+        verify_signed_zip(
+            data, signer.public_key(), limits=ZipLimits(max_bin_size=len(payload) - 1)
+        )
 
 
 # --- reader: defaults, columns, bad input -----------------------------------------------------

@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tracewarn.device._signed import verify_signed_zip
 from tracewarn.device.backend import Backend, BackendError
 from tracewarn.device.store import RETENTION_DAYS, DeviceStore
 from tracewarn.protocol.exposure_window import ExposureWindow
-from tracewarn.protocol.gaen import load_public_key, verify_export
+from tracewarn.protocol.gaen import ZipLimits, load_public_key, verify_export, verify_signed_zip
 from tracewarn.protocol.matching import DiagnosisKeyBatch, ObservationStore, match_keys
 from tracewarn.protocol.presence import (
     CheckIn,
@@ -54,6 +53,8 @@ __all__ = ["SCAN_PERIOD_SECONDS", "Notification", "SyncReport", "sync"]
 SCAN_PERIOD_SECONDS = 300
 _KEYS = "/version/v1/diagnosis-keys/country"
 _TWP = "/version/v2/twp/country"
+# An hour of trace warnings is small; refuse packages inflating past 16 MiB.
+_TWP_LIMITS = ZipLimits(max_bin_size=16 * 1024 * 1024)
 
 _HIGH_ADVICE = (
     "You were near someone who later tested positive, for long enough and close enough to "
@@ -262,7 +263,7 @@ def _new_warnings(
     reports: list[ProtectedReport] = []
     for hour in range(first, last + 1):
         package = decode_trace_warning_package(
-            verify_signed_zip(backend.get(f"{_TWP}/{region}/hour/{hour}"), keys)
+            verify_signed_zip(backend.get(f"{_TWP}/{region}/hour/{hour}"), keys, limits=_TWP_LIMITS)
         )
         reports.extend(package.reports)
     return reports, max(0, last - first + 1), max(last, latest_seen or last)

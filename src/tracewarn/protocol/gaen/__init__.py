@@ -20,6 +20,7 @@ from tracewarn.protocol.gaen.export import (
     read_export,
     sign_export_bin,
     verify_export,
+    verify_signed_zip,
     write_export_files,
 )
 from tracewarn.protocol.gaen.keys import (
@@ -74,5 +75,6 @@ __all__ = [
     "rpi_key",
     "sign_export_bin",
     "verify_export",
+    "verify_signed_zip",
     "write_export_files",
 ]

@@ -60,6 +60,7 @@ __all__ = [
     "read_export",
     "sign_export_bin",
     "verify_export",
+    "verify_signed_zip",
     "write_export_files",
 ]
 
@@ -352,23 +353,62 @@ def verify_export(
     signature verifies, and also when a signature claiming a mapped key fails.
     """
     export = data if isinstance(data, ExportFile) else read_export(data, limits=limits)
-    if not export.signatures:
-        raise InvalidSignature("the export has no export.sig signatures to verify")
-    digest = _signing.sha256(export.export_bin)
-    verified: list[SignatureInfo] = []
-    skipped: list[str] = []
-    for signature in export.signatures:
-        info = signature.signature_info
+
+    def unconfirmed(signature: ExportSignature) -> str | None:
         # export.sig itself is unsigned: its metadata counts only where the signed export.bin
         # confirms it, so no byte of either file can change without the check failing.
+        if signature.signature_info not in export.signature_infos:
+            return f"key id {signature.signature_info.verification_key_id!r} is not listed in export.bin"
+        if (signature.batch_num, signature.batch_size) != (export.batch_num, export.batch_size):
+            return "batch numbers differ from export.bin's"
+        return None
+
+    verified = _verify_signatures(export.export_bin, export.signatures, public_keys, unconfirmed)
+    return VerifiedExport(export=export, verified_by=verified)
+
+
+def verify_signed_zip(
+    data: bytes, public_keys: PublicKeys, *, limits: ZipLimits | None = None
+) -> bytes:
+    """The export.bin of a zip signed like a key export, whatever export.bin holds.
+
+    For files the backend signs as it signs key exports (gaen.md §3.4) that are not key exports,
+    such as CWA's hourly trace-warning packages (a `TraceWarningPackage` without the export
+    header). The zip is read with the same bounds as an export and the signatures are checked
+    exactly as by `verify_export`, except that export.bin is not parsed, so signature metadata
+    cannot be tied to it. Raises ExportFormatError for a bad zip, InvalidSignature as
+    `verify_export` does.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ExportFormatError(f"a signed zip is bytes, got {type(data).__name__}")
+    export_bin, export_sig = read_export_zip(bytes(data), limits or ZipLimits())
+    _verify_signatures(export_bin, _parse_export_sig(export_sig), public_keys, lambda _: None)
+    return export_bin
+
+
+def _verify_signatures(
+    export_bin: bytes,
+    signatures: Sequence[ExportSignature],
+    public_keys: PublicKeys,
+    unconfirmed: Callable[[ExportSignature], str | None],
+) -> tuple[SignatureInfo, ...]:
+    """The infos of the signatures that verify; InvalidSignature if none (or a mapped key fails).
+
+    `unconfirmed` names why a signature's metadata does not count, or returns None.
+    """
+    if not signatures:
+        raise InvalidSignature("the export has no export.sig signatures to verify")
+    digest = _signing.sha256(export_bin)
+    verified: list[SignatureInfo] = []
+    skipped: list[str] = []
+    for signature in signatures:
+        info = signature.signature_info
         if info.signature_algorithm != ECDSA_P256_SHA256_OID:
             skipped.append(f"algorithm {info.signature_algorithm!r} is not ECDSA P-256/SHA-256")
             continue
-        if info not in export.signature_infos:
-            skipped.append(f"key id {info.verification_key_id!r} is not listed in export.bin")
-            continue
-        if (signature.batch_num, signature.batch_size) != (export.batch_num, export.batch_size):
-            skipped.append("batch numbers differ from export.bin's")
+        reason = unconfirmed(signature)
+        if reason is not None:
+            skipped.append(reason)
             continue
         candidates = _candidates(public_keys, info)
         ok = any(_signing.verify_digest(k, signature.signature, digest) for k in candidates)
@@ -384,4 +424,4 @@ def verify_export(
         raise InvalidSignature(
             f"no signature in export.sig verifies with the given public key(s){detail}"
         )
-    return VerifiedExport(export=export, verified_by=tuple(verified))
+    return tuple(verified)
