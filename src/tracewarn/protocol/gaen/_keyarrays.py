@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from tracewarn.protocol.errors import KeyFormatError
 if TYPE_CHECKING:
     from tracewarn.protocol.gaen._exporttypes import ExportKey
 
-__all__ = ["KeyArrays"]
+__all__ = ["KEY_COLUMNS", "KeyArrays", "KeyColumns", "key_range_checks", "raise_first_bad_key"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -33,6 +33,62 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 MAX_TRANSMISSION_RISK_LEVEL = 8
 MAX_REPORT_TYPE = 5  # ReportType.REVOKED, the last value of the closed proto2 enum
+
+# The numpy columns beside `key_data`, shared with the matcher's `DiagnosisKeyBatch`.
+KEY_COLUMNS = (
+    "rolling_start",
+    "rolling_period",
+    "transmission_risk_level",
+    "has_transmission_risk_level",
+    "report_type",
+    "has_report_type",
+    "days_since_onset",
+    "has_days_since_onset",
+)
+
+
+class KeyColumns(Protocol):
+    """The columns `key_range_checks` reads: `KeyArrays` and the matcher's batch have them."""
+
+    @property
+    def rolling_period(self) -> IntArray: ...
+    @property
+    def transmission_risk_level(self) -> IntArray: ...
+    @property
+    def has_transmission_risk_level(self) -> BoolArray: ...
+    @property
+    def report_type(self) -> IntArray: ...
+    @property
+    def has_report_type(self) -> BoolArray: ...
+
+
+def key_range_checks(keys: KeyColumns) -> list[tuple[BoolArray, str]]:
+    """(bad-row mask, what is wrong) for the bounds every key is held to, written or matched."""
+    return [
+        (
+            (keys.rolling_period < 1) | (keys.rolling_period > DEFAULT_ROLLING_PERIOD),
+            "rolling_period outside 1..144",
+        ),
+        (
+            keys.has_transmission_risk_level
+            & (
+                (keys.transmission_risk_level < 0)
+                | (keys.transmission_risk_level > MAX_TRANSMISSION_RISK_LEVEL)
+            ),
+            "transmission_risk_level outside 0..8",
+        ),
+        (
+            keys.has_report_type & ((keys.report_type < 0) | (keys.report_type > MAX_REPORT_TYPE)),
+            "report_type outside the ReportType enum 0..5",
+        ),
+    ]
+
+
+def raise_first_bad_key(checks: Iterable[tuple[BoolArray, str]], noun: str) -> None:
+    """KeyFormatError naming the first row of the first failed check, e.g. "key 3: ..."."""
+    for bad, what in checks:
+        if bad.any():
+            raise KeyFormatError(f"{noun} {int(np.argmax(bad))}: {what}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,16 +115,7 @@ class KeyArrays:
         n = len(self)
         if len(self.key_data) != KEY_LENGTH * n:
             raise KeyFormatError(f"key_data is {len(self.key_data)} bytes, expected {n} x 16")
-        for name in (
-            "rolling_start",
-            "rolling_period",
-            "transmission_risk_level",
-            "has_transmission_risk_level",
-            "report_type",
-            "has_report_type",
-            "days_since_onset",
-            "has_days_since_onset",
-        ):
+        for name in KEY_COLUMNS:
             column = getattr(self, name)
             if column.shape != (n,):
                 raise KeyFormatError(f"column {name} has shape {column.shape}, expected ({n},)")
@@ -124,7 +171,7 @@ class KeyArrays:
             return self
         return KeyArrays(
             key_data=self.key_data[KEY_LENGTH * start : KEY_LENGTH * stop],
-            **{name: getattr(self, name)[start:stop] for name in _COLUMN_NAMES},
+            **{name: getattr(self, name)[start:stop] for name in KEY_COLUMNS},
         )
 
     def sorted_by_key(self) -> KeyArrays:
@@ -150,7 +197,7 @@ class KeyArrays:
             return cls.empty()
         return cls(
             key_data=b"".join(p.key_data for p in chunks),
-            **{name: np.concatenate([getattr(p, name) for p in chunks]) for name in _COLUMN_NAMES},
+            **{name: np.concatenate([getattr(p, name) for p in chunks]) for name in KEY_COLUMNS},
         )
 
     @classmethod
@@ -181,50 +228,21 @@ class KeyArrays:
 
     def validate_for_export(self) -> None:
         """Raise KeyFormatError naming the first key a writer must not put in an export."""
-        checks: list[tuple[BoolArray, str]] = [
-            (
-                (self.rolling_start < 0) | (self.rolling_start > INT32_MAX),
-                "rolling_start_interval_number outside 0..2^31-1 (an int32 on the wire)",
-            ),
-            (
-                (self.rolling_period < 1) | (self.rolling_period > DEFAULT_ROLLING_PERIOD),
-                "rolling_period outside 1..144",
-            ),
-            (
-                self.has_transmission_risk_level
-                & (
-                    (self.transmission_risk_level < 0)
-                    | (self.transmission_risk_level > MAX_TRANSMISSION_RISK_LEVEL)
+        start, dsos = self.rolling_start, self.days_since_onset
+        raise_first_bad_key(
+            [
+                (
+                    (start < 0) | (start > INT32_MAX),
+                    "rolling_start_interval_number outside 0..2^31-1 (an int32 on the wire)",
                 ),
-                "transmission_risk_level outside 0..8",
-            ),
-            (
-                self.has_report_type
-                & ((self.report_type < 0) | (self.report_type > MAX_REPORT_TYPE)),
-                "report_type outside the ReportType enum 0..5",
-            ),
-            (
-                self.has_days_since_onset
-                & ((self.days_since_onset < INT32_MIN) | (self.days_since_onset > INT32_MAX)),
-                "days_since_onset_of_symptoms outside the sint32 range",
-            ),
-        ]
-        for bad, what in checks:
-            if bad.any():
-                index = int(np.argmax(bad))
-                raise KeyFormatError(f"key {index}: {what}")
-
-
-_COLUMN_NAMES = (
-    "rolling_start",
-    "rolling_period",
-    "transmission_risk_level",
-    "has_transmission_risk_level",
-    "report_type",
-    "has_report_type",
-    "days_since_onset",
-    "has_days_since_onset",
-)
+                *key_range_checks(self),
+                (
+                    self.has_days_since_onset & ((dsos < INT32_MIN) | (dsos > INT32_MAX)),
+                    "days_since_onset_of_symptoms outside the sint32 range",
+                ),
+            ],
+            "key",
+        )
 
 
 def _int_column(seq: Sequence[ExportKey], name: str) -> IntArray:

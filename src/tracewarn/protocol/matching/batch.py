@@ -20,17 +20,20 @@ import numpy as np
 import numpy.typing as npt
 
 from tracewarn.protocol.errors import KeyFormatError, MatchingInputError
+from tracewarn.protocol.gaen._keyarrays import (
+    DEFAULT_ROLLING_PERIOD,
+    KEY_COLUMNS,
+    KEY_LENGTH,
+    key_range_checks,
+    raise_first_bad_key,
+)
 
 __all__ = ["DiagnosisKeyBatch", "KeyLike"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-KEY_LENGTH = 16
-MAX_ROLLING_PERIOD = 144
 MAX_INTERVAL = 2**32 - 1
-MAX_TRANSMISSION_RISK_LEVEL = 8
-MAX_REPORT_TYPE = 5
 _OPTIONAL = ("transmission_risk_level", "report_type", "days_since_onset")
 
 
@@ -73,7 +76,7 @@ class DiagnosisKeyBatch:
             raise KeyFormatError(
                 f"key_data is {len(self.key_data)} bytes for {n} keys; each key is 16 bytes"
             )
-        for name in _COLUMNS:
+        for name in KEY_COLUMNS:
             column = getattr(self, name)
             if not isinstance(column, np.ndarray) or column.shape != (n,):
                 raise MatchingInputError(f"column {name} must be a numpy array of shape ({n},)")
@@ -83,35 +86,19 @@ class DiagnosisKeyBatch:
         return int(self.rolling_start.shape[0])
 
     def _validate(self) -> None:
+        # The export writer's bounds on the shared fields, and ENINs as the matcher derives them.
         start, period = self.rolling_start, self.rolling_period
-        checks: list[tuple[BoolArray, str]] = [
-            (
-                (start < 0) | (start > MAX_INTERVAL),
-                "rolling_start_interval_number outside 0..2^32-1",
-            ),
-            (
-                (period < 1) | (period > MAX_ROLLING_PERIOD),
-                "rolling_period outside 1..144",
-            ),
-            (start + period - 1 > MAX_INTERVAL, "validity runs past ENIN 2^32-1"),
-            (
-                self.has_transmission_risk_level
-                & (
-                    (self.transmission_risk_level < 0)
-                    | (self.transmission_risk_level > MAX_TRANSMISSION_RISK_LEVEL)
+        raise_first_bad_key(
+            [
+                (
+                    (start < 0) | (start > MAX_INTERVAL),
+                    "rolling_start_interval_number outside 0..2^32-1",
                 ),
-                "transmission_risk_level outside 0..8",
-            ),
-            (
-                self.has_report_type
-                & ((self.report_type < 0) | (self.report_type > MAX_REPORT_TYPE)),
-                "report_type outside 0..5",
-            ),
-        ]
-        for bad, what in checks:
-            if bad.any():
-                index = int(np.argmax(bad))
-                raise KeyFormatError(f"diagnosis key {index}: {what}")
+                *key_range_checks(self),
+                (start + period - 1 > MAX_INTERVAL, "validity runs past ENIN 2^32-1"),
+            ],
+            "diagnosis key",
+        )
 
     @classmethod
     def from_arrays(
@@ -132,7 +119,7 @@ class DiagnosisKeyBatch:
         start = _int_array(rolling_start, "rolling_start")
         n = start.shape[0]
         period = (
-            np.full(n, MAX_ROLLING_PERIOD, dtype=np.int64)
+            np.full(n, DEFAULT_ROLLING_PERIOD, dtype=np.int64)
             if rolling_period is None
             else _int_array(rolling_period, "rolling_period")
         )
@@ -176,11 +163,11 @@ class DiagnosisKeyBatch:
     def from_key_arrays(cls, arrays: Any) -> DiagnosisKeyBatch:
         """A batch from the export reader's columnar `key_arrays()` view (same column names)."""
         try:
-            columns = {name: np.asarray(getattr(arrays, name)) for name in _COLUMNS}
+            columns = {name: np.asarray(getattr(arrays, name)) for name in KEY_COLUMNS}
             key_data = bytes(arrays.key_data)
         except AttributeError as exc:
             raise MatchingInputError(f"not a columnar key view: {exc}") from None
-        for name in _COLUMNS:
+        for name in KEY_COLUMNS:
             want = np.bool_ if name.startswith("has_") else np.int64
             columns[name] = columns[name].astype(want, copy=False)
         return cls(key_data=key_data, **columns)
@@ -192,7 +179,7 @@ class DiagnosisKeyBatch:
             return cls.from_arrays(b"", np.zeros(0, dtype=np.int64))
         return cls(
             key_data=b"".join(p.key_data for p in chunks),
-            **{name: np.concatenate([getattr(p, name) for p in chunks]) for name in _COLUMNS},
+            **{name: np.concatenate([getattr(p, name) for p in chunks]) for name in KEY_COLUMNS},
         )
 
     def select(self, mask_or_index: npt.NDArray[Any]) -> DiagnosisKeyBatch:
@@ -203,7 +190,7 @@ class DiagnosisKeyBatch:
         matrix = np.frombuffer(self.key_data, dtype=np.uint8).reshape(len(self), KEY_LENGTH)
         return DiagnosisKeyBatch(
             key_data=matrix[idx].tobytes(),
-            **{name: getattr(self, name)[idx] for name in _COLUMNS},
+            **{name: getattr(self, name)[idx] for name in KEY_COLUMNS},
         )
 
     def chunks(self, size: int) -> Iterator[DiagnosisKeyBatch]:
@@ -218,23 +205,11 @@ class DiagnosisKeyBatch:
             hi = min(lo + size, n)
             yield _unchecked(
                 self.key_data[KEY_LENGTH * lo : KEY_LENGTH * hi],
-                {name: getattr(self, name)[lo:hi] for name in _COLUMNS},
+                {name: getattr(self, name)[lo:hi] for name in KEY_COLUMNS},
             )
 
     def key(self, index: int) -> bytes:
         return self.key_data[KEY_LENGTH * index : KEY_LENGTH * index + KEY_LENGTH]
-
-
-_COLUMNS = (
-    "rolling_start",
-    "rolling_period",
-    "transmission_risk_level",
-    "has_transmission_risk_level",
-    "report_type",
-    "has_report_type",
-    "days_since_onset",
-    "has_days_since_onset",
-)
 
 
 def _unchecked(key_data: bytes, columns: dict[str, Any]) -> DiagnosisKeyBatch:
