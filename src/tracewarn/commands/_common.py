@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -28,3 +29,18 @@ def read_json(path: Path) -> Any:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=False) + "\n")
+
+
+def parse_time(text: str | None, option: str) -> int | None:
+    """Unix seconds of an ISO 8601 date-time given to `option`; without an offset it is UTC."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(
+            f"{option} {text!r} is not an ISO 8601 date-time, e.g. 2026-11-29T10:15+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # documented: a time without offset is UTC
+    return int(moment.timestamp())

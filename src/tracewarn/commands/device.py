@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracewarn.commands._common import BadInput, print_json
+from tracewarn.commands._common import BadInput, parse_time, print_json
 from tracewarn.protocol.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -73,20 +73,6 @@ def _backend_call(device: VirtualDevice) -> Iterator[httpx.Client]:
             yield client
     except (BackendError, ReportRefused) as exc:
         raise BadInput(str(exc)) from None
-
-
-def _when(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-11-02T09:30:00+00:00)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())
 
 
 def _hex(text: str, length: int, what: str) -> bytes:
@@ -171,7 +157,9 @@ def observe(
     if not -128 <= rssi <= 127:
         raise BadInput(f"--rssi must be -128..127 dBm, got {rssi}")
     with _device(directory) as device:
-        device.observe(_hex(rpi, 16, "--rpi"), _hex(aem, 4, "--aem"), rssi, _when(time))
+        device.observe(
+            _hex(rpi, 16, "--rpi"), _hex(aem, 4, "--aem"), rssi, parse_time(time, "--time")
+        )
         print_json({"recorded": 1, "observations": len(device.store.observations())})
 
 
@@ -187,7 +175,9 @@ def checkin(
     """Check in by scanning a QR code (validated as the Corona-Warn-App does)."""
     with _device(directory) as device:
         try:
-            stored = device.check_in(url, start=_when(start), end=_when(end))
+            stored = device.check_in(
+                url, start=parse_time(start, "--start"), end=parse_time(end, "--end")
+            )
         except ProtocolError:
             raise
         except ValueError as exc:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracewarn.commands._common import BadInput, print_json
+from tracewarn.commands._common import BadInput, parse_time, print_json
 
 if TYPE_CHECKING:
     from tracewarn.protocol.presence import DecodedCode
@@ -28,20 +28,6 @@ location_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.add_typer(location_app, name="location")
-
-
-def _timestamp(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(
-            f"{option} {text!r} is not an ISO 8601 date-time, e.g. 2026-11-29T10:15+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)  # documented: a time without offset is UTC
-    return int(moment.timestamp())
 
 
 def _date(text: str | None) -> dt.date:
@@ -153,8 +139,8 @@ def create(
             seed = bytes.fromhex(seed_hex)
         except ValueError:
             raise BadInput("--seed-hex is not hexadecimal") from None
-    start_ts = _timestamp(start, "--start")
-    end_ts = _timestamp(end, "--end")
+    start_ts = parse_time(start, "--start")
+    end_ts = parse_time(end, "--end")
     if (start_ts is None) != (end_ts is None):
         raise BadInput("give both --start and --end, or neither")
     location = TraceLocation(
