@@ -160,7 +160,7 @@ def observe(
         device.observe(
             _hex(rpi, 16, "--rpi"), _hex(aem, 4, "--aem"), rssi, parse_time(time, "--time")
         )
-        print_json({"recorded": 1, "observations": len(device.store.observations())})
+        print_json({"recorded": 1, "observations": len(device.store.observation_records())})
 
 
 @device_app.command("checkin")

@@ -263,7 +263,7 @@ class VirtualDevice:
             "now": self.clock.now().isoformat(),
             "region": self.config.region,
             "keys": len(self.store.teks()),
-            "observations": len(self.store.observations()),
+            "observations": len(self.store.observation_records()),  # no object per sighting
             "check_ins": len(self.store.check_ins()),
             "last_sync": _iso((self.store.get_meta("sync") or {}).get("last_sync")),
             "notifications": notifications,

@@ -206,19 +206,16 @@ class DeviceStore:
             conn.executemany("INSERT INTO observations (day, sealed) VALUES (?, ?)", rows)
         return len(records)
 
+    def _observation_bytes(self) -> bytes:
+        rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
+        return b"".join(self._sealer.open("observations", day, sealed) for day, sealed in rows)
+
     def observation_records(self) -> npt.NDArray[np.void]:
         """All observations as one structured array (`OBSERVATION_DTYPE`)."""
-        rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
-        plain = b"".join(self._sealer.open("observations", day, sealed) for day, sealed in rows)
-        return np.frombuffer(plain, dtype=OBSERVATION_DTYPE)
+        return np.frombuffer(self._observation_bytes(), dtype=OBSERVATION_DTYPE)
 
     def observations(self) -> list[Observation]:
-        rows = self._conn.execute("SELECT day, sealed FROM observations ORDER BY id").fetchall()
-        out: list[Observation] = []
-        for day, sealed in rows:
-            plain = self._sealer.open("observations", day, sealed)
-            out.extend(Observation(*fields) for fields in _OBSERVATION.iter_unpack(plain))
-        return out
+        return [Observation(*f) for f in _OBSERVATION.iter_unpack(self._observation_bytes())]
 
     # -- check-ins -----------------------------------------------------------------------------
 
