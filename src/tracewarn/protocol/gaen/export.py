@@ -13,6 +13,7 @@ are handled as columns (`KeyArrays`); `ExportKey` objects are built only on requ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -145,18 +146,9 @@ def _padding_keys(
     count = min(padding.min_keys + jitter, max_keys) - n
     if count <= 0:
         return KeyArrays.empty()
+    # Random key bytes on copies of real keys' other fields, so padding looks like real keys.
     donors = keys.take(np.arange(count) % n)
-    return KeyArrays(
-        key_data=_random(random_bytes, KEY_LENGTH * count),
-        rolling_start=donors.rolling_start,
-        rolling_period=donors.rolling_period,
-        transmission_risk_level=donors.transmission_risk_level,
-        has_transmission_risk_level=donors.has_transmission_risk_level,
-        report_type=donors.report_type,
-        has_report_type=donors.has_report_type,
-        days_since_onset=donors.days_since_onset,
-        has_days_since_onset=donors.has_days_since_onset,
-    )
+    return dataclasses.replace(donors, key_data=_random(random_bytes, KEY_LENGTH * count))
 
 
 def _random(random_bytes: Callable[[int], bytes], count: int) -> bytes:
