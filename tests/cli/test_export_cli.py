@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from typer.testing import CliRunner
 
+from tests.cli._run import run_main
 from tests.conftest import load_vector_json, vector_path
-from tracewarn.cli import app, main
+from tracewarn.cli import app
 from tracewarn.protocol.gaen import read_export
 
 runner = CliRunner()
@@ -21,14 +21,6 @@ SAMPLE = ("gaen", "export-example-testExport-2-records-1-of-1.zip")
 KEYS = ("gaen", "export-example-keys.json")
 PUBLIC = ("gaen", "export-example-public.pem")
 PRIVATE = ("gaen", "export-example-private.pem")
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["tracewarn", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return code if isinstance(code, int) else 1
 
 
 def _other_public_key(tmp_path: Path) -> Path:

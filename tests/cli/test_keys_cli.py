@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli._run import run_main
 from tests.conftest import load_vector_json
-from tracewarn.cli import app, main
+from tracewarn.cli import app
 
 runner = CliRunner()
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    """The real entry point, which turns typed errors into one stderr line and exit code 2."""
-    monkeypatch.setattr(sys, "argv", ["tracewarn", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return code if isinstance(code, int) else 1
 
 
 @pytest.fixture(scope="module")

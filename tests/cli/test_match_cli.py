@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli._run import run_main
 from tests.conftest import load_vector_json, vector_path
-from tracewarn.cli import app, main
+from tracewarn.cli import app
 from tracewarn.protocol.gaen.export import ExportKey, ExportSigner, write_export_files
 
 runner = CliRunner()
 START = 2642976
 NOW = "2020-04-03T01:00:00Z"
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["tracewarn", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return code if isinstance(code, int) else 1
 
 
 @pytest.fixture

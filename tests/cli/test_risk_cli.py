@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli._run import run_main
 from tests.conftest import load_vector_json, vector_path
-from tracewarn.cli import app, main
+from tracewarn.cli import app
 from tracewarn.protocol.risk import CWA_1_15
 
 runner = CliRunner()
 ANDROID = ("cwa", "exposure-windows-risk-calculation.json")
 IOS = ("cwa", "ios", "exposure-windows-risk-calculation.json")
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    """Run the real entry point (which turns typed errors into exit code 2)."""
-    monkeypatch.setattr(sys, "argv", ["tracewarn", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    code = exit_info.value.code
-    return code if isinstance(code, int) else 1
 
 
 def test_check_cases_passes_the_android_file() -> None:
