@@ -69,10 +69,6 @@ class GroundTruth:
     def exposed(self) -> set[int]:
         return {p for p, c in self.contacts.items() if c.exposed}
 
-    def met_or_shared(self) -> set[int]:
-        """Everyone who met the case anywhere or visited a check-in place of theirs that day."""
-        return set(self.contacts)
-
 
 def ground_truth(town: Town, scans_by_day: list[Scans], case: int) -> GroundTruth:
     contacts: dict[int, Contact] = {}
