@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from tracewarn.server.context import ServerContext
 from tracewarn.server.problems import padded_json
 
-__all__ = ["answer", "is_fake"]
+__all__ = ["answer", "answer_async", "is_fake"]
 
 
 def is_fake(request: Request) -> bool:
@@ -41,5 +42,27 @@ def answer(
         return padded_json(fake(), size=size, status=status, headers=headers)
     started = time.perf_counter()
     payload = real()
+    ctx.timing(family).record(time.perf_counter() - started)
+    return padded_json(payload, size=size, status=status, headers=headers)
+
+
+async def answer_async(
+    ctx: ServerContext,
+    request: Request,
+    *,
+    family: str,
+    status: int,
+    real: Callable[[], Awaitable[dict[str, Any]]],
+    fake: Callable[[], dict[str, Any]],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """`answer` for a `real` that is awaited on the event loop; fakes sleep without a thread."""
+    ctx.rate_limit(request)
+    size = ctx.settings.response_size_bytes
+    if is_fake(request):
+        await asyncio.sleep(ctx.timing(family).delay())
+        return padded_json(fake(), size=size, status=status, headers=headers)
+    started = time.perf_counter()
+    payload = await real()
     ctx.timing(family).record(time.perf_counter() - started)
     return padded_json(payload, size=size, status=status, headers=headers)

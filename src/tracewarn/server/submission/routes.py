@@ -11,13 +11,17 @@ from starlette.concurrency import run_in_threadpool
 
 from tracewarn.protocol.errors import SubmissionFormatError
 from tracewarn.protocol.proto import submission_pb2
-from tracewarn.server._fake import answer
+from tracewarn.server._fake import answer, answer_async
 from tracewarn.server.context import Ctx, ServerContext
 from tracewarn.server.problems import Problem
 from tracewarn.server.submission.schemas import SubmissionJSON, inline_schema, parse_json
-from tracewarn.server.submission.service import store_submission
-from tracewarn.server.submission.validation import SubmissionRules, validate_submission
-from tracewarn.server.verification.service import TanKind, redeem_tan
+from tracewarn.server.submission.service import redeem_and_store, redeem_and_store_async
+from tracewarn.server.submission.validation import (
+    SubmissionRules,
+    ValidSubmission,
+    validate_submission,
+)
+from tracewarn.server.verification.service import TanKind
 
 __all__ = ["router"]
 
@@ -87,18 +91,34 @@ async def _submit(
 ) -> Response:
     # A fake's body is read and thrown away so it costs the same bytes on the wire.
     raw = await _read_body(request, ctx.settings.max_request_bytes)
+    kind = TanKind.HOST_WARNING if host_warning else TanKind.SUBMISSION
 
-    def real() -> dict[str, object]:
+    def checked() -> ValidSubmission:
         payload = _parse(raw, request.headers.get("content-type", ""))
-        valid = validate_submission(
+        return validate_submission(
             payload, now=ctx.now(), rules=_rules(ctx), host_warning=host_warning
         )
-        kind = TanKind.HOST_WARNING if host_warning else TanKind.SUBMISSION
-        # A Core connection, not an ORM session: this is the hot path and needs no identity map.
-        with ctx.engine.begin() as session:
-            if not tan or not redeem_tan(session, ctx, tan=tan, kind=kind):
+
+    if ctx.engine.dialect.name == "postgresql":
+        # The whole upload on the event loop (async driver, one statement): see service.py.
+        async def real_async() -> dict[str, object]:
+            valid = checked()
+            if not await redeem_and_store_async(ctx, tan=tan, kind=kind, valid=valid):
                 raise Problem(403, "tan-invalid", "the TAN is unknown, used or expired")
-            store_submission(session, ctx, valid)
+            return {"status": "accepted"}
+
+        return await answer_async(
+            ctx,
+            request,
+            family="submission",
+            status=200,
+            real=real_async,
+            fake=lambda: {"status": "accepted"},
+        )
+
+    def real() -> dict[str, object]:
+        if not redeem_and_store(ctx, tan=tan, kind=kind, valid=checked()):
+            raise Problem(403, "tan-invalid", "the TAN is unknown, used or expired")
         return {"status": "accepted"}
 
     def run() -> Response:

@@ -12,11 +12,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from tracewarn.protocol.verification import is_uuid4
 from tracewarn.server.context import ServerContext
 from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.submission._pg import redeem_and_store_pg, redeem_and_store_pg_async
 from tracewarn.server.submission.validation import AcceptedKey, ValidSubmission
+from tracewarn.server.verification.service import TanKind, redeem_tan
 
-__all__ = ["distribution_hour", "insert_keys", "store_submission"]
+__all__ = [
+    "distribution_hour",
+    "insert_keys",
+    "redeem_and_store",
+    "redeem_and_store_async",
+    "store_submission",
+]
 
 
 def distribution_hour(
@@ -94,3 +103,71 @@ def store_submission(
                 for r in valid.reports
             ],
         )
+
+
+def redeem_and_store(
+    ctx: ServerContext, *, tan: str | None, kind: TanKind, valid: ValidSubmission
+) -> bool:
+    """Consume `tan` and store `valid` in one transaction; False (nothing stored) if the TAN is
+    unknown, used, expired or of another kind. Durable once this returns True."""
+    if not tan:
+        return False
+    if ctx.engine.dialect.name != "postgresql":
+        with ctx.engine.begin() as conn:
+            if not redeem_tan(conn, ctx, tan=tan, kind=kind):
+                return False
+            store_submission(conn, ctx, valid)
+        return True
+    if not is_uuid4(tan):
+        return False
+    return redeem_and_store_pg(ctx.engine, _pg_params(ctx, tan, kind, valid))
+
+
+async def redeem_and_store_async(
+    ctx: ServerContext, *, tan: str | None, kind: TanKind, valid: ValidSubmission
+) -> bool:
+    """`redeem_and_store` without a worker thread; PostgreSQL only (SQLite has no async driver
+    here, so its callers use the sync function in a thread)."""
+    if ctx.engine.dialect.name != "postgresql":
+        raise ValueError("redeem_and_store_async needs PostgreSQL")
+    if not tan or not is_uuid4(tan):
+        return False
+    return await redeem_and_store_pg_async(ctx.engine, _pg_params(ctx, tan, kind, valid))
+
+
+def _pg_params(
+    ctx: ServerContext, tan: str, kind: TanKind, valid: ValidSubmission
+) -> dict[str, object]:
+    now = ctx.now()
+    hour = now // 3600
+    policy = ctx.settings.expiry_policy_minutes
+    keys, reports = valid.keys, valid.reports
+    return {
+        "tan_hmac": ctx.box.mac("tan", tan),
+        "kind": kind.value,
+        "now": now,
+        "submission_type": valid.submission_type,
+        "hour": hour,
+        "consent": valid.consent_to_federation,
+        "origin": valid.origin,
+        "visited": ",".join(valid.visited_countries),
+        "key_data": [k.key_data for k in keys],
+        "rsin": [k.rolling_start_interval_number for k in keys],
+        "period": [k.rolling_period for k in keys],
+        "trl": [k.transmission_risk_level for k in keys],
+        "dsos": [k.days_since_onset_of_symptoms for k in keys],
+        "distribution_hour": [
+            distribution_hour(
+                k.rolling_start_interval_number,
+                k.rolling_period,
+                submission_hour=hour,
+                expiry_policy_minutes=policy,
+            )
+            for k in keys
+        ],
+        "region": ctx.settings.home_region,
+        "location_id_hash": [r.location_id_hash for r in reports],
+        "iv": [r.iv for r in reports],
+        "record": [r.encrypted_check_in_record for r in reports],
+        "mac": [r.mac for r in reports],
+    }
