@@ -10,7 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracewarn.protocol.errors import CheckInFormatError, CryptoFormatError, InvalidMAC
+from tracewarn.protocol.errors import (
+    CheckInFormatError,
+    ConfigurationError,
+    CryptoFormatError,
+    InvalidMAC,
+)
 from tracewarn.protocol.presence import (
     CWA_PRESENCE_RISK_PARAMETERS,
     CheckIn,
@@ -272,6 +277,19 @@ def test_risk_parameters_from_cwa_json() -> None:
         }
     )
     assert params == CWA_PRESENCE_RISK_PARAMETERS
+
+
+@pytest.mark.parametrize("level", [2.5, True, 0, 3, "medium"])
+def test_risk_parameters_reject_what_is_not_a_cwa_risk_level(level: object) -> None:
+    # The same rule as the exposure-window configuration: 1..N (1 = lowest) or a level name.
+    mapping = [{"normalizedTimeRange": {"min": 0, "max": 999999}, "riskLevel": level}]
+    with pytest.raises(ConfigurationError, match="riskLevel"):
+        PresenceRiskParameters.from_json(
+            {
+                "normalizedTimePerCheckInToRiskLevelMapping": mapping,
+                "normalizedTimePerDayToRiskLevelMapping": mapping,
+            }
+        )
 
 
 def test_tampered_report_never_becomes_a_warning() -> None:

@@ -94,11 +94,10 @@ class PresenceRiskParameters:
 
 
 def _mapping(entries: Any, scale: RiskLevelScale) -> LevelMapping:
-    pairs: list[tuple[Range, int | str]] = []
+    pairs: list[tuple[Range, int]] = []
     for i, entry in enumerate(entries):
-        level = entry["riskLevel"]
-        rng = Range.from_json(entry["normalizedTimeRange"], where=f"entry {i}")
-        pairs.append((rng, level if isinstance(level, str) else int(level) - 1))
+        level = scale.level_from_json(entry["riskLevel"], f"entry {i}.riskLevel")
+        pairs.append((Range.from_json(entry["normalizedTimeRange"], where=f"entry {i}"), level))
     return LevelMapping.of(pairs, scale)
 
 

@@ -134,26 +134,11 @@ def _mapping(obj: Mapping[str, Any], key: str, scale: RiskLevelScale) -> LevelMa
     for i, item in enumerate(_list(obj, key)):
         where = f"{key}[{i}]"
         rng = _range(item, "normalizedTimeRange", where)
-        entries.append((rng, _level(item.get("riskLevel"), scale, f"{where}.riskLevel")))
+        entries.append((rng, scale.level_from_json(item.get("riskLevel"), f"{where}.riskLevel")))
     try:
         return LevelMapping(tuple(entries), scale)
     except ConfigurationError as exc:
         raise ConfigurationError(f"{key}: {exc}") from None
-
-
-def _level(value: Any, scale: RiskLevelScale, where: str) -> int:
-    if isinstance(value, str):
-        try:
-            return scale.level(value)
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"{where}: {exc}") from None
-    # CWA's proto enum: 0 UNSPECIFIED, 1 LOW, 2 HIGH; so JSON number n is level index n - 1.
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(scale):
-        return value - 1
-    raise ConfigurationError(
-        f"{where}: {value!r} is not a risk level; use 1..{len(scale)} (1 = lowest, as in CWA) "
-        f"or a name from {list(scale.names)}"
-    )
 
 
 def _trvs(items: list[Any]) -> dict[int, float]:

@@ -155,6 +155,21 @@ class RiskLevelScale:
                 return index
         raise ConfigurationError(f"unknown risk level {name!r}; levels are {list(self.names)}")
 
+    def level_from_json(self, value: Any, where: str) -> int:
+        """A `riskLevel` of CWA's JSON: the proto enum number (1 = lowest) or a level name."""
+        if isinstance(value, str):
+            try:
+                return self.level(value)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{where}: {exc}") from None
+        # CWA's proto enum: 0 UNSPECIFIED, 1 LOW, 2 HIGH; so JSON number n is level index n - 1.
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(self):
+            return value - 1
+        raise ConfigurationError(
+            f"{where}: {value!r} is not a risk level; use 1..{len(self)} (1 = lowest, as in CWA) "
+            f"or a name from {list(self.names)}"
+        )
+
     def check(self, level: int) -> int:
         """Return `level` if it is a level of this scale, else raise `ConfigurationError`."""
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level < len(self):
