@@ -160,6 +160,8 @@ def test_parallel_workers_give_the_same_output(files: dict[str, Path]) -> None:
         ({"now": "2020-04-03T00:00:00"}, "UTC offset"),
         ({"now": "99999999999999999999"}, "out of range"),
         ({"public": "wrong"}, "signature"),
+        ({"public": "garbage"}, "not a PEM public key"),
+        ({"public": "p384"}, "P-256"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -186,10 +188,13 @@ def test_bad_input_exits_2_with_one_line(
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        other = ec.generate_private_key(ec.SECP256R1()).public_key()
+        curve = ec.SECP384R1() if change["public"] == "p384" else ec.SECP256R1()
+        other = ec.generate_private_key(curve).public_key()
         path = tmp_path / "other.pem"
         path.write_bytes(
-            other.public_bytes(
+            b"not a key"
+            if change["public"] == "garbage"
+            else other.public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )

@@ -328,6 +328,8 @@ def test_revised_keys_replace_the_keys_they_revise() -> None:
         confirmed: "CONFIRMED_TEST",
     }
     assert revised.stats.keys_revoked == 1 and revised.stats.matched_keys == 2
+    # Already parsed files (as `verify_export` returns them) give the same result.
+    assert match_exports([read_export(f) for f in [*day1, *day2]], store, now=NOW) == revised
     (match,) = [m for m in revised.matches if m.key_data == confirmed]
     assert match.days_since_onset_of_symptoms == 2
     # Without revisions in the files the result is plain matching.

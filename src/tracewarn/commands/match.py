@@ -19,6 +19,7 @@ import typer
 from tracewarn.commands._common import BadInput, print_json, read_bytes
 
 if TYPE_CHECKING:
+    from tracewarn.protocol.gaen import ExportFile
     from tracewarn.protocol.matching import MatchResult
 
 
@@ -124,29 +125,23 @@ def _now(value: str | None) -> dt.datetime:
     return moment
 
 
-def _export_files(exports: list[Path], public_key: Path | None) -> Iterator[bytes]:
-    """Each export's bytes, read (and verified) only when the matcher gets to it."""
-    from tracewarn.protocol.gaen import verify_export
+def _export_files(exports: list[Path], public_key: Path | None) -> Iterator[bytes | ExportFile]:
+    """Each export, read (and verified) only when the matcher gets to it.
 
-    key = _public_key(public_key) if public_key is not None else None
+    A verified export is passed on parsed, so the matcher does not parse it again.
+    """
+    from tracewarn.protocol.errors import CryptoFormatError
+    from tracewarn.protocol.gaen import load_public_key, verify_export
+
+    key = None
+    if public_key is not None:
+        try:
+            key = load_public_key(read_bytes(public_key))
+        except CryptoFormatError as exc:
+            raise BadInput(f"{public_key}: {exc}") from None
     for path in exports:
         data = read_bytes(path)
-        if key is not None:
-            verify_export(data, key)
-        yield data
-
-
-def _public_key(path: Path) -> Any:
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    try:
-        key = load_pem_public_key(read_bytes(path))
-    except ValueError:
-        raise BadInput(f"{path} is not a PEM public key") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise BadInput(f"{path} is not an EC (P-256) public key")
-    return key
+        yield data if key is None else verify_export(data, key).export
 
 
 def _as_json(result: MatchResult, moment: dt.datetime, sightings: int) -> dict[str, Any]:

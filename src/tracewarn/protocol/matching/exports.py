@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from tracewarn.protocol.gaen.export import read_export
+from tracewarn.protocol.gaen.export import ExportFile, read_export
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 from tracewarn.protocol.matching.config import MatchingConfig
 from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
@@ -44,7 +44,7 @@ def batches_from_exports(files: Iterable[bytes]) -> Iterator[DiagnosisKeyBatch]:
 
 
 def match_exports(
-    files: Iterable[bytes],
+    files: Iterable[bytes | ExportFile],
     store: ObservationStore,
     *,
     now: dt.datetime | int,
@@ -52,12 +52,16 @@ def match_exports(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     scanner: ChunkScanner | None = None,
 ) -> MatchResult:
-    """`match_keys` over export files, one at a time, with revised keys applied (see above)."""
+    """`match_keys` over export files, one at a time, with revised keys applied (see above).
+
+    A file is its bytes, or the `ExportFile` a caller already has (from `verify_export`, so a
+    verified file is not parsed a second time).
+    """
     revised: list[DiagnosisKeyBatch] = []
 
     def primary() -> Iterator[DiagnosisKeyBatch]:
         for data in files:
-            export = read_export(data)
+            export = data if isinstance(data, ExportFile) else read_export(data)
             revisions = export.revised_key_arrays()
             if len(revisions):
                 revised.append(DiagnosisKeyBatch.from_key_arrays(revisions))
