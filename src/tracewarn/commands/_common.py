@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import json
 import sys
@@ -44,3 +45,14 @@ def parse_time(text: str | None, option: str) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)  # documented: a time without offset is UTC
     return int(moment.timestamp())
+
+
+def parse_hex(value: str, what: str, length: int) -> bytes:
+    """Exactly `length` bytes given as hex digits (surrounding whitespace ignored)."""
+    try:
+        data = binascii.unhexlify(value.strip())
+    except (binascii.Error, ValueError):
+        raise BadInput(f"{what} must be hexadecimal, got {value!r}") from None
+    if len(data) != length:
+        raise BadInput(f"{what} must be {length} bytes ({2 * length} hex digits), got {len(data)}")
+    return data

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracewarn.commands._common import BadInput, parse_time, print_json
+from tracewarn.commands._common import BadInput, parse_hex, parse_time, print_json
 from tracewarn.protocol.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -73,16 +73,6 @@ def _backend_call(device: VirtualDevice) -> Iterator[httpx.Client]:
             yield client
     except (BackendError, ReportRefused) as exc:
         raise BadInput(str(exc)) from None
-
-
-def _hex(text: str, length: int, what: str) -> bytes:
-    try:
-        data = bytes.fromhex(text)
-    except ValueError:
-        raise BadInput(f"{what} must be hex") from None
-    if len(data) != length:
-        raise BadInput(f"{what} is {length} bytes ({2 * length} hex digits), got {len(data)}")
-    return data
 
 
 @device_app.command("init")
@@ -158,7 +148,10 @@ def observe(
         raise BadInput(f"--rssi must be -128..127 dBm, got {rssi}")
     with _device(directory) as device:
         device.observe(
-            _hex(rpi, 16, "--rpi"), _hex(aem, 4, "--aem"), rssi, parse_time(time, "--time")
+            parse_hex(rpi, "--rpi", 16),
+            parse_hex(aem, "--aem", 4),
+            rssi,
+            parse_time(time, "--time"),
         )
         print_json({"recorded": 1, "observations": len(device.store.observation_records())})
 

@@ -6,14 +6,13 @@ pure key schedule in `tracewarn.protocol.gaen`.
 
 from __future__ import annotations
 
-import binascii
 import os
 import time
 from typing import Annotated
 
 import typer
 
-from tracewarn.commands._common import BadInput, print_json
+from tracewarn.commands._common import parse_hex, print_json
 
 keys_app = typer.Typer(
     help="GAEN temporary exposure keys: derive identifiers, make new keys.", no_args_is_help=True
@@ -25,16 +24,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.add_typer(keys_app, name="keys")
-
-
-def _hex(value: str, what: str, length: int) -> bytes:
-    try:
-        data = binascii.unhexlify(value.strip())
-    except (binascii.Error, ValueError):
-        raise BadInput(f"{what} must be hexadecimal, got {value!r}") from None
-    if len(data) != length:
-        raise BadInput(f"{what} must be {length} bytes ({2 * length} hex digits), got {len(data)}")
-    return data
 
 
 @keys_app.command("derive")
@@ -53,8 +42,8 @@ def derive(
     """Print the RPIs (and AEMs with --metadata) for intervals START..START+COUNT-1."""
     from tracewarn.protocol.gaen import aem_key, encrypt_metadata, rolling_proximity_identifiers
 
-    tek = _hex(tek_hex, "TEK_HEX", 16)
-    meta = None if metadata is None else _hex(metadata, "--metadata", 4)
+    tek = parse_hex(tek_hex, "TEK_HEX", 16)
+    meta = None if metadata is None else parse_hex(metadata, "--metadata", 4)
     rpis = rolling_proximity_identifiers(tek, start, count)
     aemk = aem_key(tek) if meta is not None else None
     rows: list[dict[str, object]] = []
