@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from tracewarn.protocol.errors import CheckInFormatError, ConfigurationError
 from tracewarn.protocol.risk.levels import Range
+from tracewarn.protocol.risk.presets import CWA_1_15
 
 __all__ = [
     "CWA_SUBMISSION_PARAMETERS",
@@ -37,17 +38,9 @@ DAY_SECONDS: Final = 86_400
 # it bounds the split loop against absurd input.
 MAX_SPAN_DAYS: Final = 31
 
-# trl-value-mapping-1.15.yaml (§2.5, §3.11): TRL 1 and 2 carry no weight.
-CWA_TRANSMISSION_RISK_VALUES: Final[Mapping[int, float]] = {
-    1: 0.0,
-    2: 0.0,
-    3: 0.6,
-    4: 0.8,
-    5: 1.0,
-    6: 1.2,
-    7: 1.4,
-    8: 1.6,
-}
+# trl-value-mapping-1.15.yaml (§2.5, §3.11): check-in risk weighs TRLs with the very table
+# proximity risk uses, so it is taken from there (TRL 1 and 2 carry no weight).
+CWA_TRANSMISSION_RISK_VALUES: Final[Mapping[int, float]] = CWA_1_15.transmission_risk_values
 
 
 @dataclass(frozen=True, slots=True)
