@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tracewarn.protocol.gaen.keys import INTERVAL_SECONDS
 from tracewarn.protocol.matching._derive import RPIS_PER_KEY, RpiDeriver
-from tracewarn.protocol.matching.store import INTERVAL_SECONDS, ObservationStore, bitmap_test
+from tracewarn.protocol.matching.store import ObservationStore, bitmap_test
 
 __all__ = ["ChunkHits", "ChunkTask", "scan_chunk"]
 

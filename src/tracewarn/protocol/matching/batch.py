@@ -27,13 +27,13 @@ from tracewarn.protocol.gaen._keyarrays import (
     key_range_checks,
     raise_first_bad_key,
 )
+from tracewarn.protocol.gaen.keys import MAX_INTERVAL
 
 __all__ = ["DiagnosisKeyBatch", "KeyLike"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-MAX_INTERVAL = 2**32 - 1
 _OPTIONAL = ("transmission_risk_level", "report_type", "days_since_onset")
 
 

@@ -31,14 +31,13 @@ import numpy.typing as npt
 
 from tracewarn.protocol.errors import KeyFormatError, MatchingInputError
 from tracewarn.protocol.exposure_window import Infectiousness, ReportType
-from tracewarn.protocol.gaen.keys import BluetoothMetadata, decrypt_metadata
+from tracewarn.protocol.gaen.keys import INTERVAL_SECONDS, BluetoothMetadata, decrypt_metadata
 from tracewarn.protocol.matching._derive import RPIS_PER_KEY, RpiDeriver, hkdf_aemk
 from tracewarn.protocol.matching._join import ChunkHits, ChunkTask, scan_chunk
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 from tracewarn.protocol.matching.config import MatchingConfig
 from tracewarn.protocol.matching.results import KeyDayMatch, MatchResult, MatchStats, Sighting
 from tracewarn.protocol.matching.store import (
-    INTERVAL_SECONDS,
     MAX_TIME,
     NO_ATTENUATION,
     ObservationStore,

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracewarn.protocol.errors import MatchingInputError
+from tracewarn.protocol.gaen.keys import INTERVAL_SECONDS
 
 __all__ = ["NO_ATTENUATION", "ObservationStore"]
 
@@ -46,7 +47,6 @@ U8 = npt.NDArray[np.uint8]
 NO_ATTENUATION = -1
 """Marks a sighting whose attenuation is derived from the AEM's TX power and the RSSI."""
 
-INTERVAL_SECONDS = 600
 MAX_TIME = 253_402_300_799
 """9999-12-31 23:59:59 UTC: sightings are dated, and Python dates end there."""
 MAX_SCAN_GAP_SECONDS = 86_400
