@@ -43,8 +43,8 @@ WITH t AS (
     SELECT u.key_data, %(submission_type)s, u.rsin, u.period, u.trl, u.dsos, %(hour)s,
            u.distribution_hour, %(consent)s, %(origin)s, %(visited)s, false
     FROM unnest(
-        %(key_data)s::bytea[], %(rsin)s::bigint[], %(period)s::int[], %(trl)s::int[],
-        %(dsos)s::int[], %(distribution_hour)s::bigint[]
+        %(key_data)b::bytea[], %(rsin)b::bigint[], %(period)b::int[], %(trl)b::int[],
+        %(dsos)b::int[], %(distribution_hour)b::bigint[]
     ) AS u(key_data, rsin, period, trl, dsos, distribution_hour)
     WHERE EXISTS (SELECT 1 FROM t)
     ON CONFLICT DO NOTHING
@@ -54,7 +54,7 @@ WITH t AS (
     )
     SELECT u.location_id_hash, u.iv, u.record, u.mac, %(region)s, %(hour)s
     FROM unnest(
-        %(location_id_hash)s::bytea[], %(iv)s::bytea[], %(record)s::bytea[], %(mac)s::bytea[]
+        %(location_id_hash)b::bytea[], %(iv)b::bytea[], %(record)b::bytea[], %(mac)b::bytea[]
     ) AS u(location_id_hash, iv, record, mac)
     WHERE EXISTS (SELECT 1 FROM t)
 )
