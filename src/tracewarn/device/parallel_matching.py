@@ -1,9 +1,9 @@
 """Process-parallel matching: the same `match_keys`, with the chunk scans run by worker processes.
 
 It lives outside `tracewarn.protocol` because it touches the operating system (it starts
-processes); the pure matcher only exposes the `scanner` seam this plugs into. Each worker receives the observation store once, through the
-pool initializer, and then only chunk tasks (a few hundred KB of key columns) go out and hit
-arrays come back. Decryption of the AEMs, grouping and ordering stay in the calling process, in
+processes); the pure matcher only exposes the `scanner` seam this plugs into. Each worker
+receives the observation store once, through the pool initializer, and then only chunk tasks (a
+few hundred KB of key columns) go out and hit arrays come back. Decryption of the AEMs, grouping and ordering stay in the calling process, in
 input order, so the result is identical to a single-process run (tests check this).
 
 Off by default: on a 2-core machine shared with other work a second process helps only when a
@@ -90,14 +90,11 @@ class ProcessMatcher:
             now=now,
             config=self.config,
             chunk_size=self.chunk_size,
-            scanner=self._scan,
+            scanner=self.scanner,
         )
 
     def scanner(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkHits]:
         """The `ChunkScanner` backed by the workers (pass it to `match_keys` or `match_exports`)."""
-        return self._scan(tasks)
-
-    def _scan(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkHits]:
         # Two tasks per worker in flight keep every worker busy while bounding memory.
         in_flight: deque[Future[ChunkHits]] = deque()
         for task in tasks:
