@@ -13,7 +13,6 @@ backend is reached only through the `httpx.Client` given to `sync` / `report` (s
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from tracewarn.protocol.presence.checkin import check_in as presence_check_in
 from tracewarn.protocol.presence.qr import parse_qr_url
 from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
+from tracewarn.protocol.verification import hash_test_guid
 
 __all__ = ["POSITIVE_RESULTS", "DeviceConfig", "ReportRefused", "VirtualDevice"]
 
@@ -231,7 +231,7 @@ class VirtualDevice:
 
     def _tan(self, backend: Backend, guid: str | None, teletan: str | None) -> str:
         if guid is not None:
-            token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
+            token = backend.registration_token("GUID", hash_test_guid(guid))
             result = backend.test_result(token)
             if result not in POSITIVE_RESULTS:
                 raise ReportRefused(f"the test result is not positive (result code {result})")
