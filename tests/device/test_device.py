@@ -90,20 +90,3 @@ def test_a_bad_code_is_a_typed_error(tmp_path: Path) -> None:
     device = _device(tmp_path, ManualClock(START))
     with pytest.raises(QRCodeFormatError):
         device.check_in("https://example.org/not-a-code")
-
-
-def test_a_malformed_lab_code_is_refused_before_any_request(tmp_path: Path) -> None:
-    import httpx
-
-    from tracewarn.protocol.errors import VerificationCodeError
-
-    def no_network(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"unexpected request {request.url}")
-
-    device = _device(tmp_path, ManualClock(START))
-    with (
-        httpx.Client(transport=httpx.MockTransport(no_network), base_url="http://127.0.0.1") as c,
-        pytest.raises(VerificationCodeError),
-    ):
-        device.report(c, guid="not-a-lab-code")
-    assert device.store.get_meta("pending_tan") is None

@@ -13,6 +13,7 @@ backend is reached only through the `httpx.Client` given to `sync` / `report` (s
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,6 @@ from tracewarn.protocol.presence.checkin import check_in as presence_check_in
 from tracewarn.protocol.presence.qr import parse_qr_url
 from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
-from tracewarn.protocol.verification import hash_test_guid
 
 __all__ = ["POSITIVE_RESULTS", "DeviceConfig", "ReportRefused", "VirtualDevice"]
 
@@ -204,7 +204,7 @@ class VirtualDevice:
         if onset is not None and answer is SymptomAnswer.NO_INFORMATION:
             answer = SymptomAnswer.ONSET_DATE
         stored = [c for c in self.store.check_ins() if not c.submitted]
-        check_ins = [c for c in _sync.stored_check_ins(self.store) if not c.submitted]
+        check_ins = [_sync.check_in_of(c) for c in stored]
         onset_day = None if onset is None else (onset - dt.date(1970, 1, 1)).days
         self.current_tek()  # today's key exists, so it is uploaded too
         payload = build_submission(
@@ -231,7 +231,7 @@ class VirtualDevice:
 
     def _tan(self, backend: Backend, guid: str | None, teletan: str | None) -> str:
         if guid is not None:
-            token = backend.registration_token("GUID", hash_test_guid(guid))
+            token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
             result = backend.test_result(token)
             if result not in POSITIVE_RESULTS:
                 raise ReportRefused(f"the test result is not positive (result code {result})")
