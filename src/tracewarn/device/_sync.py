@@ -22,7 +22,7 @@ import numpy as np
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tracewarn.device.backend import Backend, BackendError
-from tracewarn.device.store import RETENTION_DAYS, DeviceStore
+from tracewarn.device.store import RETENTION_DAYS, DeviceStore, StoredCheckIn
 from tracewarn.protocol.exposure_window import ExposureWindow
 from tracewarn.protocol.gaen import ZipLimits, load_public_key, verify_export, verify_signed_zip
 from tracewarn.protocol.matching import DiagnosisKeyBatch, ObservationStore, match_keys
@@ -302,20 +302,19 @@ def _remember_reports(
 
 
 def stored_check_ins(store: DeviceStore) -> list[CheckIn]:
-    out = []
-    for stored in store.check_ins():
-        location = decode_qr_payload(parse_qr_url(stored.qr_url).payload)
-        out.append(
-            CheckIn(
-                location_id=stored.location_id,
-                location=location,
-                start=stored.start,
-                end=stored.end,
-                completed=True,
-                submitted=stored.submitted,
-            )
-        )
-    return out
+    return [check_in_of(stored) for stored in store.check_ins()]
+
+
+def check_in_of(stored: StoredCheckIn) -> CheckIn:
+    """The protocol's `CheckIn` of a stored one (its location decoded from the kept QR URL)."""
+    return CheckIn(
+        location_id=stored.location_id,
+        location=decode_qr_payload(parse_qr_url(stored.qr_url).payload),
+        start=stored.start,
+        end=stored.end,
+        completed=True,
+        submitted=stored.submitted,
+    )
 
 
 def _level_name(level: int | None, scale: RiskLevelScale) -> str:
