@@ -24,7 +24,6 @@ from tracewarn.protocol.gaen import (
     decrypt_metadata,
     encrypt_metadata,
     interval_start,
-    read_export,
     rolling_proximity_identifiers,
     verify_export,
     write_export_files,
@@ -81,8 +80,8 @@ def run_showcase(
     echo(f"   signed export file ({len(zip_bytes)} bytes), padded with random keys so the file")
     echo("   does not reveal how few people uploaded, and sorted so order reveals nothing.")
 
-    export = read_export(zip_bytes)
     verified = verify_export(zip_bytes, signer.public_key())
+    export = verified.export
     found = uploaded in export.keys
     info = verified.verified_by[0]
     echo("4. That phone downloads the file, verifies it and matches on the device:")
