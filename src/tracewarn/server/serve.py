@@ -39,6 +39,8 @@ def uvicorn_options(
         "port": port if port is not None else settings.port,
         "workers": workers or settings.workers,
         "factory": True,
+        # No websocket endpoints exist; don't let uvicorn accept upgrades.
+        "ws": "none",
         "access_log": False,
         "proxy_headers": False,
         "server_header": False,

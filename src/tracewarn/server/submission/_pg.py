@@ -29,10 +29,14 @@ __all__ = ["redeem_and_store_pg", "redeem_and_store_pg_async"]
 # Per worker process and event loop; PostgreSQL's default max_connections is 100.
 POOL_SIZE = 16
 
+# Parameters are packed into a few scalars (keys' 16-byte data concatenated, integers as
+# comma-separated text, each report's 32+16+16+32 bytes concatenated) and unpacked by the
+# statement: adapting ten Python lists element by element was a sixth of an upload's CPU.
+# Validation guarantees the fixed sizes, so the packing is unambiguous.
 _SQL = """
 WITH t AS (
     DELETE FROM tan
-    WHERE tan_hmac = %(tan_hmac)s AND kind = %(kind)s AND expires_at > %(now)s
+    WHERE tan_hmac = %(tan_hmac)b AND kind = %(kind)s AND expires_at > %(now)s
     RETURNING 1 AS ok
 ), k AS (
     INSERT INTO diagnosis_key (
@@ -40,22 +44,24 @@ WITH t AS (
         transmission_risk_level, days_since_onset_of_symptoms, submission_hour,
         distribution_hour, consent_to_federation, origin_country, visited_countries, is_padding
     )
-    SELECT u.key_data, %(submission_type)s, u.rsin, u.period, u.trl, u.dsos, %(hour)s,
-           u.distribution_hour, %(consent)s, %(origin)s, %(visited)s, false
+    SELECT substring(%(key_data)b::bytea FROM (u.i * 16 - 15)::int FOR 16), %(submission_type)s,
+           u.rsin, u.period, u.trl, u.dsos, %(hour)s, u.distribution_hour, %(consent)s,
+           %(origin)s, %(visited)s, false
     FROM unnest(
-        %(key_data)b::bytea[], %(rsin)b::bigint[], %(period)b::int[], %(trl)b::int[],
-        %(dsos)b::int[], %(distribution_hour)b::bigint[]
-    ) AS u(key_data, rsin, period, trl, dsos, distribution_hour)
+        string_to_array(%(rsin)s, ',')::bigint[], string_to_array(%(period)s, ',')::int[],
+        string_to_array(%(trl)s, ',')::int[], string_to_array(%(dsos)s, ',')::int[],
+        string_to_array(%(distribution_hour)s, ',')::bigint[]
+    ) WITH ORDINALITY AS u(rsin, period, trl, dsos, distribution_hour, i)
     WHERE EXISTS (SELECT 1 FROM t)
     ON CONFLICT DO NOTHING
 ), r AS (
     INSERT INTO checkin_report (
         location_id_hash, iv, encrypted_check_in_record, mac, region, submission_hour
     )
-    SELECT u.location_id_hash, u.iv, u.record, u.mac, %(region)s, %(hour)s
-    FROM unnest(
-        %(location_id_hash)b::bytea[], %(iv)b::bytea[], %(record)b::bytea[], %(mac)b::bytea[]
-    ) AS u(location_id_hash, iv, record, mac)
+    SELECT substring(p.b FROM g * 96 - 95 FOR 32), substring(p.b FROM g * 96 - 63 FOR 16),
+           substring(p.b FROM g * 96 - 47 FOR 16), substring(p.b FROM g * 96 - 31 FOR 32),
+           %(region)s, %(hour)s
+    FROM (SELECT %(reports)b::bytea AS b) AS p, generate_series(1, length(p.b) / 96) AS g
     WHERE EXISTS (SELECT 1 FROM t)
 )
 SELECT count(*) FROM t

@@ -7,6 +7,8 @@ package can carry it earlier (cwa-risk-and-checkins.md §4.3, gaen.md §4.4).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -151,12 +153,12 @@ def _pg_params(
         "consent": valid.consent_to_federation,
         "origin": valid.origin,
         "visited": ",".join(valid.visited_countries),
-        "key_data": [k.key_data for k in keys],
-        "rsin": [k.rolling_start_interval_number for k in keys],
-        "period": [k.rolling_period for k in keys],
-        "trl": [k.transmission_risk_level for k in keys],
-        "dsos": [k.days_since_onset_of_symptoms for k in keys],
-        "distribution_hour": [
+        "key_data": b"".join(k.key_data for k in keys),
+        "rsin": _ints(k.rolling_start_interval_number for k in keys),
+        "period": _ints(k.rolling_period for k in keys),
+        "trl": _ints(k.transmission_risk_level for k in keys),
+        "dsos": _ints(k.days_since_onset_of_symptoms for k in keys),
+        "distribution_hour": _ints(
             distribution_hour(
                 k.rolling_start_interval_number,
                 k.rolling_period,
@@ -164,10 +166,13 @@ def _pg_params(
                 expiry_policy_minutes=policy,
             )
             for k in keys
-        ],
+        ),
         "region": ctx.settings.home_region,
-        "location_id_hash": [r.location_id_hash for r in reports],
-        "iv": [r.iv for r in reports],
-        "record": [r.encrypted_check_in_record for r in reports],
-        "mac": [r.mac for r in reports],
+        "reports": b"".join(
+            r.location_id_hash + r.iv + r.encrypted_check_in_record + r.mac for r in reports
+        ),
     }
+
+
+def _ints(values: Iterable[int]) -> str:
+    return ",".join(map(str, values))
