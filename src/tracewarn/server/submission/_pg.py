@@ -26,8 +26,6 @@ from sqlalchemy.engine import Engine
 
 __all__ = ["redeem_and_store_pg", "redeem_and_store_pg_async"]
 
-# Per worker process and event loop; PostgreSQL's default max_connections is 100.
-POOL_SIZE = 16
 
 # Parameters are packed into a few scalars (keys' 16-byte data concatenated, integers as
 # comma-separated text, each report's 32+16+16+32 bytes concatenated) and unpacked by the
@@ -91,9 +89,12 @@ def redeem_and_store_pg(engine: Engine, params: dict[str, Any]) -> bool:
     return bool(row and row[0] == 1)
 
 
-async def redeem_and_store_pg_async(engine: Engine, params: dict[str, Any]) -> bool:
-    """`redeem_and_store_pg` on an async connection from the engine's per-loop pool."""
-    pool = _pool_for(engine)
+async def redeem_and_store_pg_async(
+    engine: Engine, params: dict[str, Any], *, connections: int
+) -> bool:
+    """`redeem_and_store_pg` on an async connection from the engine's per-loop pool of at most
+    `connections`; further uploads wait for a free one in this process."""
+    pool = _pool_for(engine, connections)
     conn = await pool.acquire()
     ok = False
     try:
@@ -158,7 +159,7 @@ _pools: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[Any, _LoopPo
 )
 
 
-def _pool_for(engine: Engine) -> _LoopPool:
+def _pool_for(engine: Engine, size: int) -> _LoopPool:
     loop = asyncio.get_running_loop()
     per_loop = _pools.get(engine)
     if per_loop is None:
@@ -167,7 +168,7 @@ def _pool_for(engine: Engine) -> _LoopPool:
     pool = per_loop.get(loop)
     if pool is None:
         _args, kwargs = engine.dialect.create_connect_args(engine.url)
-        pool = per_loop[loop] = _LoopPool(dict(kwargs), POOL_SIZE)
+        pool = per_loop[loop] = _LoopPool(dict(kwargs), size)
     return pool
 
 

@@ -134,7 +134,11 @@ async def redeem_and_store_async(
         raise ValueError("redeem_and_store_async needs PostgreSQL")
     if not tan or not is_uuid4(tan):
         return False
-    return await redeem_and_store_pg_async(ctx.engine, _pg_params(ctx, tan, kind, valid))
+    return await redeem_and_store_pg_async(
+        ctx.engine,
+        _pg_params(ctx, tan, kind, valid),
+        connections=ctx.settings.upload_db_connections,
+    )
 
 
 def _pg_params(
