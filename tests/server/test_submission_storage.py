@@ -9,8 +9,14 @@ import sqlalchemy as sa
 
 from tracewarn.server.models import CheckInReport, DiagnosisKey, Tan
 from tracewarn.server.serve import _listening_sockets
-from tracewarn.server.submission.service import distribution_hour
-from tracewarn.server.submission.validation import dsos_from_trl, trl_from_dsos
+from tracewarn.server.submission.service import distribution_hour, redeem_and_store
+from tracewarn.server.submission.validation import (
+    SubmissionRules,
+    dsos_from_trl,
+    trl_from_dsos,
+    validate_submission,
+)
+from tracewarn.server.verification.service import TanKind
 
 from .conftest import T0, Server, payload_with_keys
 
@@ -114,3 +120,17 @@ def test_worker_sockets_share_one_port() -> None:
     finally:
         for s in socks:
             s.close()
+
+
+def test_sync_redeem_and_store_consumes_the_tan_once(server: Server) -> None:
+    # The HTTP route awaits the async variant on PostgreSQL; the sync one serves other callers.
+    valid = validate_submission(
+        payload_with_keys(T0, 4), now=int(T0), rules=SubmissionRules(), host_warning=False
+    )
+    tan = server.tan()
+    assert redeem_and_store(server.ctx, tan=tan, kind=TanKind.SUBMISSION, valid=valid)
+    assert not redeem_and_store(server.ctx, tan=tan, kind=TanKind.SUBMISSION, valid=valid)
+    other = server.tan()
+    assert not redeem_and_store(server.ctx, tan=other, kind=TanKind.HOST_WARNING, valid=valid)
+    with server.ctx.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(DiagnosisKey)).scalar() == 4
