@@ -74,10 +74,11 @@ class Settings(BaseSettings):
     key_max_age_days: int = 14
     max_checkins_per_day: int = 20
     response_size_bytes: int = 1024
-    # PostgreSQL connections per worker process for uploads. More concurrent upload transactions
-    # than cores only make them contend: at 32 clients on 2 cores, 16 per worker gave p99 245 ms,
-    # 4 per worker 91 ms at the same throughput (docs/server.md, "Performance").
-    upload_db_connections: int = Field(default=4, ge=1, le=64)
+    # PostgreSQL connections per worker process for uploads. Many more concurrent upload
+    # transactions than cores only make them contend: at 32 clients on 2 cores, 16 per worker
+    # gave p99 245 ms, 3 per worker 79 ms at slightly higher throughput; too few leave the
+    # database idle at low load (docs/server.md, "Performance").
+    upload_db_connections: int = Field(default=3, ge=1, le=64)
 
     # Distribution (cwa-risk-and-checkins.md §4.3).
     expiry_policy_minutes: int = 120
