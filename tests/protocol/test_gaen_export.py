@@ -40,6 +40,7 @@ from tracewarn.protocol.gaen import (
     verify_export,
     verify_signed_zip,
     write_export_files,
+    write_signed_zip,
 )
 from tracewarn.protocol.proto import export_pb2
 
@@ -440,6 +441,16 @@ def test_a_signed_zip_of_any_payload_verifies_like_an_export() -> None:
         verify_signed_zip(
             data, signer.public_key(), limits=ZipLimits(max_bin_size=len(payload) - 1)
         )
+
+
+def test_write_signed_zip_is_what_verify_signed_zip_reads() -> None:
+    payload = b"\x08\x2a\x12\x02DE"
+    signer = _signer()
+    data = write_signed_zip(payload, [signer])
+    assert data == write_signed_zip(payload, [signer])  # deterministic signature and zip
+    assert verify_signed_zip(data, signer.public_key()) == payload
+    with pytest.raises(InvalidSignature):
+        verify_signed_zip(data, _signer(secret=9).public_key())
 
 
 # --- reader: defaults, columns, bad input -----------------------------------------------------

@@ -22,6 +22,7 @@ from tracewarn.protocol.gaen.export import (
     verify_export,
     verify_signed_zip,
     write_export_files,
+    write_signed_zip,
 )
 from tracewarn.protocol.gaen.keys import (
     EKROLLING_PERIOD,
@@ -77,4 +78,5 @@ __all__ = [
     "verify_export",
     "verify_signed_zip",
     "write_export_files",
+    "write_signed_zip",
 ]

@@ -63,6 +63,7 @@ __all__ = [
     "verify_export",
     "verify_signed_zip",
     "write_export_files",
+    "write_signed_zip",
 ]
 
 _UINT64_MAX = 2**64 - 1
@@ -128,6 +129,17 @@ def sign_export_bin(
         entry.signature_info.verification_key_id = info.verification_key_id
         entry.signature_info.signature_algorithm = info.signature_algorithm
     return message.SerializeToString()
+
+
+def write_signed_zip(
+    export_bin: bytes, signers: Sequence[ExportSigner], *, compresslevel: int = 1
+) -> bytes:
+    """A zip signed like a key export around any export.bin; the inverse of `verify_signed_zip`.
+
+    For files the backend signs as it signs key exports but which are not key exports, such as
+    CWA's hourly trace-warning packages.
+    """
+    return write_export_zip(export_bin, sign_export_bin(export_bin, signers), compresslevel)
 
 
 def _padding_keys(

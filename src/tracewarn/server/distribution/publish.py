@@ -16,9 +16,7 @@ Theory of operation (cwa-risk-and-checkins.md §4.3, gaen.md §3.5-3.6, §4.4):
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -29,8 +27,8 @@ from tracewarn.protocol.gaen import (
     BatchNumbering,
     ExportKey,
     ExportSigner,
-    sign_export_bin,
     write_export_files,
+    write_signed_zip,
 )
 from tracewarn.protocol.presence.report import ProtectedReport
 from tracewarn.protocol.presence.warning import encode_trace_warning_package
@@ -48,7 +46,6 @@ __all__ = ["PublishReport", "cdn_encoding", "publish"]
 _log = logging.getLogger("tracewarn.server.publish")
 # transmission-risk-encoding.yaml: TRL -> (ENF report type, DSOS 1 or 2) on the CDN (§2.6).
 _REPORT_TYPE_FOR_TRL = {1: 4, 2: 4, 3: 3, 4: 3, 5: 2, 6: 2, 7: 1, 8: 1}
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass
@@ -301,7 +298,7 @@ def _publish_warnings(ctx: ServerContext, region: str, now: int, report: Publish
     # Devices fetch every hour from oldest to latest, so empty hours get (empty) packages too.
     for hour in range(start, current_hour):
         export_bin = encode_trace_warning_package(hour, region, by_hour.get(hour, ()))
-        data = _signed_zip(export_bin, sign_export_bin(export_bin, signers))
+        data = write_signed_zip(export_bin, signers)
         ctx.blobs.put(
             blob_name(layout.twp_path(region, hour)), data, content_type="application/zip"
         )
@@ -309,15 +306,3 @@ def _publish_warnings(ctx: ServerContext, region: str, now: int, report: Publish
     layout.write_json(
         ctx.blobs, layout.twp_index(region), {"oldest": oldest, "latest": current_hour - 1}
     )
-
-
-def _signed_zip(export_bin: bytes, export_sig: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in (("export.bin", export_bin), ("export.sig", export_sig)):
-            archive.writestr(
-                zipfile.ZipInfo(name, date_time=_ZIP_TIME),
-                content,
-                compress_type=zipfile.ZIP_DEFLATED,
-            )
-    return buffer.getvalue()
