@@ -18,13 +18,13 @@ from tracewarn.device._report import (
     build_submission,
     fake_submission,
 )
-from tracewarn.device._trl import SymptomAnswer, transmission_risk_vector
 from tracewarn.device.store import RETENTION_DAYS, day_number
 from tracewarn.protocol.errors import ProtocolError
 from tracewarn.protocol.gaen import verify_signed_zip
 from tracewarn.protocol.gaen.export import ECDSA_P256_SHA256_OID
 from tracewarn.protocol.gaen.keys import TemporaryExposureKey
 from tracewarn.protocol.presence import CheckIn
+from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 from tracewarn.protocol.proto import export_pb2, submission_pb2
 
 NOW = int(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC).timestamp())

@@ -6,7 +6,6 @@ where it checks in, and talks to the backend only through the `httpx.Client` it 
 """
 
 from tracewarn.device._sync import Notification, SyncReport
-from tracewarn.device._trl import SymptomAnswer, transmission_risk_vector
 from tracewarn.device.backend import Backend, BackendError
 from tracewarn.device.clock import (
     Clock,
@@ -24,6 +23,7 @@ from tracewarn.device.store import (
     StoreCorrupted,
     StoredCheckIn,
 )
+from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 
 __all__ = [
     "POSITIVE_RESULTS",

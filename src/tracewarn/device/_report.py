@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tracewarn.device._trl import SymptomAnswer, transmission_risk_vector
 from tracewarn.device.store import day_number
 from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
 from tracewarn.protocol.presence import CheckIn, check_in_reports, fake_check_in_padding
+from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 from tracewarn.protocol.proto import submission_pb2
 
 __all__ = ["SUBMISSION_SIZE", "SUBMISSION_SIZES", "build_submission", "fake_submission"]

@@ -24,7 +24,6 @@ import httpx
 from tracewarn.device import _sync
 from tracewarn.device._report import build_submission, fake_submission
 from tracewarn.device._sync import SyncReport
-from tracewarn.device._trl import SymptomAnswer
 from tracewarn.device.backend import Backend
 from tracewarn.device.clock import Clock, Randomness, SystemClock, SystemRandomness
 from tracewarn.device.store import DeviceStore, Observation, StoredCheckIn, day_number
@@ -40,6 +39,7 @@ from tracewarn.protocol.gaen.keys import (
 )
 from tracewarn.protocol.presence.checkin import check_in as presence_check_in
 from tracewarn.protocol.presence.qr import parse_qr_url
+from tracewarn.protocol.presence.risk_vector import SymptomAnswer
 from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
 

@@ -89,6 +89,7 @@ from tracewarn.protocol.presence.risk import (
     presence_risk,
     presence_risk_parameters_for,
 )
+from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 from tracewarn.protocol.presence.scan import (
     DecodedCode,
     decode_location_url,
@@ -153,6 +154,7 @@ __all__ = [
     "ScannedCode",
     "SubmissionParameters",
     "SubmittedPart",
+    "SymptomAnswer",
     "TraceLocation",
     "TraceTimeIntervalWarning",
     "TraceWarningPackage",
@@ -198,6 +200,7 @@ __all__ = [
     "train_coach_location",
     "transmission_risk_level",
     "transmission_risk_value",
+    "transmission_risk_vector",
     "validate_location",
     "validation_problems",
     "within_risk_horizon",

@@ -1,5 +1,7 @@
 """CWA's client-side transmission-risk vectors (shared/specs/cwa-risk-and-checkins.md §2.6).
 
+Pure CWA logic shared by every client (the virtual device uses it when it reports).
+
 A positive person's app picks a 15-entry vector from their symptom answer; entry i is the TRL of
 day "today - i". It sets each check-in's TRL (§3.8). Keys carry days since onset instead and the
 server derives their TRL (§2.6, "Upload -> server").
