@@ -1,19 +1,22 @@
 """The one `tracewarn` command. Each domain registers its subcommands from `tracewarn.commands`.
 
 Bad input anywhere below is reported as one line on stderr with exit code 2, never a traceback:
-every command lets `ProtocolError` (and `BadInput`) propagate to `main`, which prints it.
+every command lets its errors propagate to `main`, the one handler, which asks
+`commands._common.describe_error` for a line saying what to fix (protocol errors, bad input,
+configuration, filesystem and database errors). Anything else is a bug: one line too, exit 1,
+and the traceback only with `TRACEWARN_DEBUG=1`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from tracewarn import __version__
 from tracewarn.commands import demo, device, export, keys, location, match, risk, server
-from tracewarn.commands._common import BadInput
-from tracewarn.protocol.errors import ProtocolError
+from tracewarn.commands._common import describe_error
 
 app = typer.Typer(
     name="tracewarn",
@@ -37,6 +40,17 @@ for module in (keys, export, match, risk, location, server, device, demo):
 def main() -> None:
     try:
         app()
-    except (ProtocolError, BadInput) as exc:
-        print(f"tracewarn: error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's error channel
-        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        message, code = describe_error(exc), 2
+        if message is None:
+            if os.environ.get("TRACEWARN_DEBUG") == "1":
+                raise
+            message, code = (
+                f"internal error ({type(exc).__name__}); this is a bug, please report it "
+                "(TRACEWARN_DEBUG=1 shows the traceback)",
+                1,
+            )
+        print(f"tracewarn: error: {message}", file=sys.stderr)  # noqa: T201 - the error channel
+        raise SystemExit(code) from None

@@ -19,6 +19,7 @@ from tracewarn.server.distribution.blobstore import BlobStore, blob_store_from_s
 from tracewarn.server.problems import install_problem_handlers
 from tracewarn.server.ratelimit import RateLimiter
 from tracewarn.server.settings import Settings
+from tracewarn.server.startup import check_blob_store, database_errors, prepare_data_dir
 
 __all__ = ["build_context", "create_app"]
 
@@ -35,10 +36,13 @@ def build_context(
 ) -> ServerContext:
     """Everything a request or a job needs; runs `alembic upgrade head` unless `migrate` is off."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    if migrate:
-        upgrade_database(engine, settings.data_dir)
+    prepare_data_dir(settings)
+    if blobs is None:
+        check_blob_store(settings)
+    with database_errors(settings):
+        engine = make_engine(settings.resolved_database_url)
+        if migrate:
+            upgrade_database(engine, settings.data_dir)
     real_clock = clock or time.time
     return ServerContext(
         settings=settings,

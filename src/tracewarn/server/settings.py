@@ -13,7 +13,18 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["ConfigError", "Settings", "default_data_dir"]
+
+
+class ConfigError(Exception):
+    """A configuration the server cannot run with; the message names the setting to fix.
+
+    Raised at start-up (data dir, database, secret, blob store), before anything is served, so
+    `tracewarn` commands print it as one line and operators never see a traceback for a typo.
+    """
+
+
+_DATABASE_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "postgresql+psycopg"})
 
 
 def default_data_dir() -> Path:
@@ -44,8 +55,9 @@ class Settings(BaseSettings):
     server_secret: SecretStr | None = None
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    # 0 lets the OS pick a free port (tests); above 65535 the socket layer would wrap around.
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=256)
 
     # Regions: the first is the home region; keys with federation consent also go to visited ones.
     regions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["DE"])
@@ -93,6 +105,27 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_client: int = 60
     rate_limit_global: int = 60_000
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        # Only the two databases the migrations and tests cover; anything else would fail
+        # later with a driver import error or a half-applied schema.
+        if value is None:
+            return value
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in _DATABASE_SCHEMES:
+            raise ValueError(
+                "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB (postgresql+psycopg:// too)"
+            )
+        return value
+
+    @field_validator("server_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("regions", "supported_countries", mode="before")
     @classmethod
