@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # Submission (cwa-risk-and-checkins.md §4.2, §3.13).
     max_keys_per_submission: int = 15
     max_request_bytes: int = 100_000
+    # Every other endpoint: JSON bodies of a few fields plus at most 4 KiB of padding.
+    max_json_request_bytes: int = Field(default=16_384, ge=1024)
     key_max_age_days: int = 14
     max_checkins_per_day: int = 20
     response_size_bytes: int = 1024
@@ -101,10 +103,15 @@ class Settings(BaseSettings):
     retention_days: int = 14
     publish_interval_seconds: float = 600.0
 
-    # In-memory rate limits per window (per-client key is a keyed hash, never persisted).
-    rate_limit_window_seconds: float = 60.0
+    # Sliding-window rate limits (ratelimit.py): shared by every worker through the database
+    # ("database"), or per process ("memory"). Clients are counted under a keyed hash that
+    # changes every window; rows are deleted when they leave it.
+    rate_limit_backend: Literal["database", "memory"] = "database"
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_client: int = 60
     rate_limit_global: int = 60_000
+    # Failed API-key checks (lab results, teleTANs) a client may make per window.
+    rate_limit_failures_per_client: int = 10
 
     @field_validator("database_url")
     @classmethod
