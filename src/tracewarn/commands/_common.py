@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,20 @@ class BadInput(Exception):  # noqa: N818 - reads as what it is in `except BadInp
     """Input the CLI cannot use (missing file, unreadable JSON); printed as one line, exit 2."""
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, *, limit: int | None = None) -> bytes:
+    """The file's bytes; with `limit`, a larger file is refused before it is read."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            if limit is not None:
+                size = os.fstat(handle.fileno()).st_size
+                if size > limit:
+                    raise BadInput(f"{path} is {size} bytes, over the {limit}-byte limit")
+                # A file that grows while read (or a pipe) still stops one byte past the limit.
+                data = handle.read(limit + 1)
+                if len(data) > limit:
+                    raise BadInput(f"{path} is over the {limit}-byte limit")
+                return data
+            return handle.read()
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
 

@@ -10,6 +10,8 @@ Starlette's `ServerErrorMiddleware` and in front of everything else:
   of one request in memory, with or without credentials.
 * **Rate limits before parsing.** Device-facing POSTs are counted (see `ratelimit.py`) before the
   route reads or parses the body; over the limit they get 429 without it being read.
+* **Path segments** under `/version/` are checked against the names the publisher writes (at
+  most 64 characters each, no dots in front) before any route can reach the blob store: 404.
 * **No tracebacks, no request data in logs.** A client that disconnects mid-body is logged as one
   line without any detail; any other unexpected error as one line with its type only, answered
   with a 500 problem if the response has not started. Nothing is re-raised, so uvicorn never
@@ -19,6 +21,7 @@ Starlette's `ServerErrorMiddleware` and in front of everything else:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -71,6 +74,10 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
+        if path.startswith("/version/") and not _published_path_ok(path):
+            # Checked before any route can turn it into a file name (ENAMETOOLONG was a 500).
+            await self._problem(send, 404, "not-found", "nothing is published at this path")
+            return
         limit = self._limit_for(path)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -134,6 +141,19 @@ class RequestGuard:
             headers.append((b"retry-after", b"60"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+# Every name the API and the publisher use (`v1`, `diagnosis-keys`, `DE`, `2026-11-27`, `10`,
+# `index`, `signing-keys`) fits this; anything else cannot name a published file.
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAX_PATH_LENGTH = 300
+
+
+def _published_path_ok(path: str) -> bool:
+    if len(path) > MAX_PATH_LENGTH:
+        return False
+    parts = path.removeprefix("/version/").removesuffix("/").split("/")
+    return all(_SEGMENT.fullmatch(part) for part in parts)
 
 
 def _content_length(scope: Scope) -> int | None:

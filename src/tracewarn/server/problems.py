@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tracewarn.protocol.errors import ProtocolError
@@ -24,6 +25,7 @@ __all__ = [
     "install_problem_handlers",
     "padded_body",
     "padded_json",
+    "parse_body",
     "problem_bytes",
 ]
 
@@ -68,6 +70,20 @@ def padded_json(
     """`payload` as JSON padded with a `padding` member to exactly `size` bytes when it fits."""
     body = padded_body(payload, size=size)
     return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_body(model: type[_M], raw: bytes) -> _M:
+    """`raw` JSON validated as `model`; a 422 problem like FastAPI's own, for routes that
+    authenticate before they read the body."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]  # a ValidationError always has at least one
+        where = ".".join(["body", *(str(p) for p in first.get("loc", ()))])
+        raise Problem(422, "invalid-request", f"{where}: {first.get('msg', 'invalid')}") from None
 
 
 def padded_body(payload: dict[str, Any], *, size: int) -> bytes:
