@@ -119,7 +119,7 @@ def decode_record(record: bytes) -> FederationKey:
     ints = [raw[i] for i in (1, 2, 3, 6, 7)]
     if any(len(v) != 4 for v in ints):
         raise FederationFormatError("integer fields of a canonical record are 4 bytes")
-    rsin, period, trl, report_type, dsos = (struct.unpack(">I", v)[0] for v in ints)
+    rsin, period, _, report_type, _ = (struct.unpack(">I", v)[0] for v in ints)
     visited = raw[4].decode("ascii")
     return FederationKey(
         key_data=raw[0],
@@ -167,7 +167,7 @@ def _to_message(keys: Sequence[FederationKey]) -> efgs_pb2.DiagnosisKeyBatch:
             transmissionRiskLevel=k.transmission_risk_level,
             visitedCountries=list(k.visited_countries),
             origin=k.origin,
-            reportType=k.report_type,  # type: ignore[arg-type]
+            reportType=k.report_type,
             days_since_onset_of_symptoms=k.days_since_onset_of_symptoms,
         )
     return batch
