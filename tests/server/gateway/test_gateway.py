@@ -329,3 +329,28 @@ def test_callbacks_are_delivered_in_order_and_dropped_after_retries(gateway: Gat
         gw.now[0] += gw.ctx.settings.callback_retry_seconds
     assert len(calls) == 2 + 6
     assert gw.http.get("/diagnosiskeys/callback", headers=gw.headers("BB")).json() == []
+
+
+def test_gateway_stores_no_address_and_only_published_fields(gateway: Gateway) -> None:
+    gw = gateway
+    keys = gw.keys("AA", 5, seed=40)
+    gw.member("AA").upload(keys, tag="a-1", signature=gw.sign("AA", keys))
+    from tracewarn.server.gateway.models import GatewayBase
+
+    columns = {c.name for t in GatewayBase.metadata.sorted_tables for c in t.columns}
+    assert not {"ip", "ip_address", "user_agent", "client", "phone", "device_id"} & columns
+    key_columns = {c.name for c in GatewayKey.__table__.columns}
+    # Exactly the wire schema's fields plus bookkeeping, nothing a member does not publish.
+    assert key_columns - {"id", "upload_batch_id", "position", "payload_hash"} == {
+        "key_data",
+        "rolling_start_interval_number",
+        "rolling_period",
+        "transmission_risk_level",
+        "visited_countries",
+        "origin",
+        "report_type",
+        "days_since_onset_of_symptoms",
+    }
+    with gw.ctx.engine.connect() as conn:
+        dump = repr([list(conn.execute(sa.select(t))) for t in GatewayBase.metadata.sorted_tables])
+    assert "127.0.0.1" not in dump
