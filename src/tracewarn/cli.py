@@ -15,7 +15,17 @@ import sys
 import typer
 
 from tracewarn import __version__
-from tracewarn.commands import demo, device, export, keys, location, match, risk, server
+from tracewarn.commands import (
+    demo,
+    device,
+    export,
+    gateway,
+    keys,
+    location,
+    match,
+    risk,
+    server,
+)
 from tracewarn.commands._common import describe_error
 
 app = typer.Typer(
@@ -33,7 +43,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (keys, export, match, risk, location, server, device, demo):
+for module in (keys, export, match, risk, location, server, gateway, device, demo):
     module.register(app)
 
 
