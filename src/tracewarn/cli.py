@@ -12,6 +12,7 @@ import typer
 
 from tracewarn import __version__
 from tracewarn.commands import demo, device, export, keys, location, match, risk, server
+from tracewarn.commands import simulate as simulate_commands
 from tracewarn.commands._common import BadInput
 from tracewarn.protocol.errors import ProtocolError
 
@@ -32,6 +33,7 @@ def version() -> None:
 
 for module in (keys, export, match, risk, location, server, device, demo):
     module.register(app)
+simulate_commands.register(app)  # population simulator (issue 13)
 
 
 def main() -> None:
