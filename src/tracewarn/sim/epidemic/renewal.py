@@ -80,13 +80,15 @@ def r_effective(
     p = p or FerrettiParams()
     h = p.step_days
     n = int(p.horizon_days / h)
-    tau = (np.arange(n) + 0.5) * h
+    tau = (np.arange(n, dtype=np.float64) + 0.5) * h
     beta = p.r0 * _weibull_pdf(tau, p.weibull_shape, p.weibull_scale)
     share = _symptomatic_share(p)
-    iso = 1.0 - eps_i * share * _incubation_cdf(tau - delay_days, p)
+    iso = 1.0 - eps_i * share * _incubation_cdf(np.asarray(tau - delay_days, np.float64), p)
     s_rho = share * _incubation_cdf(tau, p)
     # tau_i + rho_j - d = (i + j + 1) h - d: evaluate s once on that grid and index it.
-    s_sum = share * _incubation_cdf((np.arange(2 * n - 1) + 1.0) * h - delay_days, p)
+    s_sum = share * _incubation_cdf(
+        (np.arange(2 * n - 1, dtype=np.float64) + 1.0) * h - delay_days, p
+    )
     later = s_sum[np.add.outer(np.arange(n), np.arange(n))]
     # traced[i, j]: infectee at age tau_i, infected when the infector was rho_j old, already
     # quarantined (infector's onset in (rho, rho + tau - d], given it was after rho).
