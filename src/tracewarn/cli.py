@@ -26,6 +26,7 @@ from tracewarn.commands import (
     risk,
     server,
 )
+from tracewarn.commands import simulate as simulate_commands
 from tracewarn.commands._common import describe_error
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def version() -> None:
 
 for module in (keys, export, match, risk, location, server, gateway, device, demo):
     module.register(app)
+simulate_commands.register(app)  # population simulator (issue 13)
 
 
 def main() -> None:
