@@ -100,7 +100,9 @@ def live_server(data_dir: Path) -> Iterator[LiveServer]:
     ctx: ServerContext = app.state.ctx
     log_path = data_dir / "server.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
-    loggers = [logging.getLogger(n) for n in ("tracewarn", "uvicorn", "uvicorn.error", "uvicorn.access")]
+    loggers = [
+        logging.getLogger(n) for n in ("tracewarn", "uvicorn", "uvicorn.error", "uvicorn.access")
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)

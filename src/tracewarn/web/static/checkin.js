@@ -85,11 +85,13 @@
     if (loc.transport) kind += `: ${loc.transport.service}${loc.transport.unit ? ", " + loc.transport.unit : ""}${loc.transport.serviceDate ? ", " + loc.transport.serviceDate : ""}`;
     if (!loc.isPermanent) kind += ` (${when(loc.startTimestamp)} to ${when(loc.endTimestamp)})`;
     $("place-kind").textContent = kind;
-    show($("place"), true);
     const records = await tw.store.autoCheckOut(nowSeconds());
     const already = records.find((r) => !r.completed && r.locationId === locationId);
     show($("checkin-form"), !already);
-    if (already) return;
+    if (already) {
+      show($("place"), true);
+      return;
+    }
     lengthOptions(tw.location.defaultCheckInLengthMinutes(loc, nowSeconds()));
     $("checkin-button").onclick = async () => {
       const start = nowSeconds();
@@ -115,6 +117,7 @@
       await refresh();
       $("current").focus();
     };
+    show($("place"), true);
   }
 
   async function checkinView() {
@@ -164,6 +167,10 @@
       end: r.completed ? r.end : Math.max(r.start, Math.min(now, r.end)),
     }));
     const result = await tw.crypto.matchCheckIns(checkIns, reports, now);
+    // For support and tests: what was selected and why reports were skipped (no place names).
+    status.dataset.selected = String(result.reportsSelected);
+    status.dataset.rejected = `${result.reportsRejectedMac}/${result.reportsRejectedContent}`;
+    status.dataset.stays = JSON.stringify(checkIns.map((c) => [c.start, c.end]));
     for (const overlap of result.overlaps) {
       const record = records[overlap.checkInIndex];
       const li = document.createElement("li");
@@ -182,13 +189,16 @@
     const app = $("app");
     if (!app) return;
     if (app.dataset.view === "checkin") {
-      checkinView().catch((e) => error(String(e.message || e)));
+      checkinView()
+        .catch((e) => error(String(e.message || e)))
+        .finally(() => { app.dataset.ready = "1"; });
     } else {
       $("check-button").addEventListener("click", () => {
         checkWarnings(app.dataset.region).catch((e) => {
           $("status").textContent = "Could not check for warnings: " + (e.message || e);
         });
       });
+      app.dataset.ready = "1";
     }
   });
 })((window.tracewarn = window.tracewarn || {}));
