@@ -3,7 +3,8 @@
 The CLI is the edge: it reads the files and the clock (the default `--now`) and hands bytes and
 numbers to `tracewarn.protocol.matching`, which does neither. Exports are parsed and matched one
 at a time, so a fortnight of national files never sits in memory as key objects; revised keys
-in the exports replace the keys they revise.
+in the exports replace the keys they revise, and a key in several exports (a day and its hours)
+is matched once.
 """
 
 from __future__ import annotations
@@ -180,6 +181,8 @@ def _as_text(result: MatchResult, sightings: int, retention_days: int) -> str:
         f"Matched {stats.matched_keys} of {stats.keys} keys against {sightings} sightings: "
         f"{stats.matched_sightings} sightings on {len(days)} day(s), "
         f"{len(windows)} exposure window(s).",
+        f"Counted once: {stats.keys_duplicate} copies of keys published in more than one export "
+        "(a daily package and its hours) were left out.",
         f"Not checked: {stats.keys_outside_retention} outside the {retention_days}-day "
         f"retention (see --now), {stats.keys_revoked} revoked, "
         f"{stats.keys_without_infectiousness} with infectiousness NONE (see "

@@ -21,11 +21,18 @@ from typing import Any
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tracewarn.device._warning import FAILED_ADVICE, advice_for, explanation_for
 from tracewarn.device.backend import Backend, BackendError
 from tracewarn.device.store import RETENTION_DAYS, DeviceStore, StoredCheckIn
 from tracewarn.protocol.exposure_window import ExposureWindow
-from tracewarn.protocol.gaen import ZipLimits, load_public_key, verify_export, verify_signed_zip
-from tracewarn.protocol.matching import DiagnosisKeyBatch, ObservationStore, match_keys
+from tracewarn.protocol.gaen import (
+    ExportFile,
+    ZipLimits,
+    load_public_key,
+    verify_export,
+    verify_signed_zip,
+)
+from tracewarn.protocol.matching import KeyDayMatch, ObservationStore, match_exports
 from tracewarn.protocol.presence import (
     CheckIn,
     ProtectedReport,
@@ -55,24 +62,6 @@ _KEYS = "/version/v1/diagnosis-keys/country"
 _TWP = "/version/v2/twp/country"
 # An hour of trace warnings is small; refuse packages inflating past 16 MiB.
 _TWP_LIMITS = ZipLimits(max_bin_size=16 * 1024 * 1024)
-
-_HIGH_ADVICE = (
-    "You were near someone who later tested positive, for long enough and close enough to "
-    "matter. Please stay at home if you can, avoid meeting people at higher risk, get "
-    "tested, and follow your health authority's advice, up to 14 days after the encounter."
-)
-# Level names of both shipped scales (CWA's two, tracewarn's four). Four-level `elevated` or
-# `high` holds exactly when CWA says HIGH (risk.presets), so both get CWA's HIGH advice.
-_ADVICE = {
-    "high": _HIGH_ADVICE,
-    "elevated": _HIGH_ADVICE,
-    "low": (
-        "You had encounters with low risk. There is nothing you need to do now; keep to the "
-        "usual rules and watch for symptoms."
-    ),
-    "none": "No encounters with increased risk so far. Keep the app running.",
-    "failed": "The risk could not be calculated. Please sync again later.",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +111,22 @@ def sync(
     state = store.get_meta("sync") or {"packages": [], "twp_latest": None}
     keys = _pinned_keys(store, backend, region)
 
-    batches, fetched = _new_key_batches(backend, region, today, set(state["packages"]), keys)
-    new_windows: list[ExposureWindow] = []
-    if batches:
+    exports, fetched = _new_key_exports(backend, region, today, set(state["packages"]), keys)
+    matches: tuple[KeyDayMatch, ...] = ()
+    key_count = 0
+    if exports:
         records = store.observation_records()
-        if len(records):
-            observations = ObservationStore.from_arrays(
-                records["rpi"].tobytes(),
-                records["aem"].tobytes(),
-                records["time"],
-                records["rssi"],
-                seconds_since_last_scan=np.full(len(records), SCAN_PERIOD_SECONDS),
-            )
-            new_windows = match_keys(batches, observations, now=now).exposure_windows()
-    windows = _remember_windows(store, new_windows, today)
+        observations = ObservationStore.from_arrays(
+            records["rpi"].tobytes(),
+            records["aem"].tobytes(),
+            records["time"],
+            records["rssi"],
+            seconds_since_last_scan=np.full(len(records), SCAN_PERIOD_SECONDS),
+        )
+        # match_exports counts a key in several packages once and applies revised keys.
+        result = match_exports(exports, observations, now=now)
+        matches, key_count = result.matches, result.stats.keys
+    windows, new_windows = _remember_windows(store, matches, today)
 
     check_ins = stored_check_ins(store)
     hashes = {location_id_hash(c.location_id) for c in check_ins}
@@ -165,7 +156,7 @@ def sync(
     return SyncReport(
         key_packages=len(fetched),
         warning_packages=twp_count,
-        keys=sum(len(b) for b in batches),
+        keys=key_count,
         warning_reports=len(reports),
         new_windows=len(new_windows),
         notification=notification,
@@ -210,13 +201,13 @@ def _get_json_or_none(backend: Backend, path: str) -> Any:
         raise
 
 
-def _new_key_batches(
+def _new_key_exports(
     backend: Backend,
     region: str,
     today: dt.date,
     downloaded: set[str],
     keys: Mapping[str | tuple[str, str], ec.EllipticCurvePublicKey],
-) -> tuple[list[DiagnosisKeyBatch], list[str]]:
+) -> tuple[list[ExportFile], list[str]]:
     oldest = today - dt.timedelta(days=RETENTION_DAYS - 1)
     dates = set(_get_json_or_none(backend, f"{_KEYS}/{region}/date") or [])
     recent = {
@@ -238,13 +229,7 @@ def _new_key_batches(
             path = f"{hour_prefix}{int(hour)}"
             if path not in downloaded:
                 wanted.append(path)
-    batches = []
-    for path in wanted:
-        verified = verify_export(backend.get(path), keys)
-        arrays = verified.export.key_arrays()
-        if len(arrays):
-            batches.append(DiagnosisKeyBatch.from_key_arrays(arrays))
-    return batches, wanted
+    return [verify_export(backend.get(path), keys).export for path in wanted], wanted
 
 
 def _new_warnings(
@@ -270,15 +255,35 @@ def _new_warnings(
 
 
 def _remember_windows(
-    store: DeviceStore, new: list[ExposureWindow], today: dt.date
-) -> list[ExposureWindow]:
+    store: DeviceStore, matches: tuple[KeyDayMatch, ...], today: dt.date
+) -> tuple[list[ExposureWindow], list[ExposureWindow]]:
+    """All kept windows and the new ones, with each key counted once across syncs.
+
+    Beside the saved windows the device keeps, in the same order, the key each came from
+    (key data + rolling start, hex; on the device only, like everything in its store). A key
+    matched again in a later sync (published again, or revised) replaces its earlier windows
+    instead of adding to them.
+    """
     oldest = today - dt.timedelta(days=RETENTION_DAYS - 1)
     saved = store.get_meta("exposure_windows") or []
-    windows = [exposure_window_from_json(w, today=today) for w in saved]
-    windows = [w for w in windows + new if w.date >= oldest]
-    if new or len(windows) != len(saved):
-        store.set_meta("exposure_windows", [_window_json(w, today) for w in windows])
-    return windows
+    saved_keys = store.get_meta("exposure_window_keys") or []
+    saved_keys = saved_keys + [None] * (len(saved) - len(saved_keys))  # stores from before
+    fresh = [(_key_id(m), w) for m in matches for w in m.exposure_windows() if w.date >= oldest]
+    replaced = {key for key, _ in fresh}
+    kept = [
+        (key, exposure_window_from_json(entry, today=today))
+        for key, entry in zip(saved_keys, saved, strict=True)
+        if key is None or key not in replaced
+    ]
+    entries = [(key, w) for key, w in kept if w.date >= oldest] + fresh
+    if fresh or len(entries) != len(saved):
+        store.set_meta("exposure_windows", [_window_json(w, today) for _, w in entries])
+        store.set_meta("exposure_window_keys", [key for key, _ in entries])
+    return [w for _, w in entries], [w for _, w in fresh]
+
+
+def _key_id(match: KeyDayMatch) -> str:
+    return f"{match.key_data.hex()}:{match.rolling_start_interval_number}"
 
 
 def _window_json(window: ExposureWindow, today: dt.date) -> dict[str, Any]:
@@ -328,40 +333,39 @@ def _notification(
     today: dt.date,
     now: int,
 ) -> Notification:
+    """The warning; its level, advice and explanation all come from `_warning` (one story)."""
     scale = combined.scale
     proximity_days = exposure.day_levels_by_date()
+    check_in_top = max(presence_days.values(), default=None)
     parts = {
         "proximity_level": _level_name(max(proximity_days.values(), default=None), scale),
-        "check_in_level": _level_name(max(presence_days.values(), default=None), scale),
+        "check_in_level": _level_name(check_in_top, scale),
     }
     if combined.failed:
-        return Notification("failed", None, "", _ADVICE["failed"], "", now, **parts)
+        return Notification("failed", None, "", FAILED_ADVICE, "", now, **parts)
     level = int(combined.level)  # type: ignore[arg-type]
     # CWA's LOW is also "no risk": it is a warning only when some day actually had a level.
-    name = _level_name(level, scale) if proximity_days or presence_days else "none"
-    if name == "none":
-        # The risk module words CWA's lowest level as "low"; with no rated day it means "none".
+    if not (proximity_days or presence_days) or _level_name(level, scale) == "none":
+        # The risk module words CWA's lowest level as "low"; with no rated day it means "none"
+        # (and a scale whose lowest level is called "none" warns of nothing there either).
         explanation = "\n".join(exposure.explain(today).splitlines()[1:])
-        return Notification("none", None, "", _ADVICE["none"], explanation, now, **parts)
+        return Notification(
+            "none", None, "", advice_for(None, "", scale), explanation, now, **parts
+        )
     dates = [d for d, lvl in combined.day_levels.items() if lvl == level]
     date = max(dates) if dates else None
     sources = []
-    if date is not None and proximity_days.get(date) == level:
+    if date is None or proximity_days.get(date) == level:
         sources.append("proximity")
     if date is not None and presence_days.get(date) == level:
         sources.append("check-in")
-    explanation = exposure.explain(today)
-    if "check-in" in sources:
-        explanation += (
-            f"\nYou were also checked in at a place at the same time as someone who later "
-            f"tested positive, on {date}."
-        )
+    source = "+".join(sources)
     return Notification(
-        name,
+        _level_name(level, scale),
         None if date is None else date.isoformat(),
-        "+".join(sources),
-        _ADVICE[name],
-        explanation,
+        source,
+        advice_for(level, source, scale),
+        explanation_for(level, source, date, scale, exposure, check_in_top, today),
         now,
         **parts,
     )

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["cross_process_lock", "make_engine", "make_sessionmaker", "upgrade_database"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-_LOCK_IDS = {"migrate": 0x7472_0001, "publish": 0x7472_0002}
+_LOCK_IDS = {
+    "migrate": 0x7472_0001,
+    "publish": 0x7472_0002,
+    "gateway-migrate": 0x7472_0011,
+    "gateway-batching": 0x7472_0012,
+    "federation": 0x7472_0013,
+}
 
 
 def make_engine(url: str) -> Engine:

@@ -8,6 +8,7 @@ day) or `MatchResult.exposure_windows()` for risk scoring. Process-parallel matc
 
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch, KeyLike
 from tracewarn.protocol.matching.config import CWA_INFECTIOUSNESS_FOR_DSOS, MatchingConfig
+from tracewarn.protocol.matching.dedup import KeySet, key_identities
 from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
 from tracewarn.protocol.matching.exports import (
     batch_from_export,
@@ -26,6 +27,7 @@ __all__ = [
     "DiagnosisKeyBatch",
     "KeyDayMatch",
     "KeyLike",
+    "KeySet",
     "MatchResult",
     "MatchStats",
     "MatchingConfig",
@@ -34,6 +36,7 @@ __all__ = [
     "batch_from_export",
     "batches_from_exports",
     "dump_observations",
+    "key_identities",
     "load_observations",
     "match_exports",
     "match_keys",

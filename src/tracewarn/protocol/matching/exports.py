@@ -9,6 +9,10 @@ example a self-report later confirmed by a test, or REVOKED. `match_exports` hon
 primary keys stream through the matcher file by file while the (few) revised keys are collected;
 these are then matched on their own, and for every key that has a revision the revised match
 replaces the primary one (a REVOKED revision removes it). The last revision of a key wins.
+
+A key published in more than one file (a daily package and its hours, or two uploads) is matched
+once: primary keys pass through a `dedup.KeySet` (same key data and rolling start), and
+`MatchStats.keys_duplicate` counts the copies left out.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from tracewarn.protocol.gaen.export import ExportFile, read_export
 from tracewarn.protocol.matching.batch import DiagnosisKeyBatch
 from tracewarn.protocol.matching.config import MatchingConfig
+from tracewarn.protocol.matching.dedup import KeySet
 from tracewarn.protocol.matching.engine import DEFAULT_CHUNK_SIZE, ChunkScanner, match_keys
 from tracewarn.protocol.matching.results import MatchResult
 from tracewarn.protocol.matching.store import ObservationStore
@@ -58,6 +63,7 @@ def match_exports(
     verified file is not parsed a second time).
     """
     revised: list[DiagnosisKeyBatch] = []
+    seen = KeySet()
 
     def primary() -> Iterator[DiagnosisKeyBatch]:
         for data in files:
@@ -65,7 +71,7 @@ def match_exports(
             revisions = export.revised_key_arrays()
             if len(revisions):
                 revised.append(DiagnosisKeyBatch.from_key_arrays(revisions))
-            yield DiagnosisKeyBatch.from_key_arrays(export.key_arrays())
+            yield seen.new_keys(DiagnosisKeyBatch.from_key_arrays(export.key_arrays()))
 
     def run(keys: Iterable[DiagnosisKeyBatch]) -> MatchResult:
         return match_keys(
@@ -73,6 +79,9 @@ def match_exports(
         )
 
     first = run(primary())
+    first = dataclasses.replace(
+        first, stats=dataclasses.replace(first.stats, keys_duplicate=seen.duplicates)
+    )
     if not revised:
         return first
     latest = _latest_revisions(DiagnosisKeyBatch.concat(revised))

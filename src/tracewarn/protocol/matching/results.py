@@ -136,6 +136,8 @@ class MatchStats:
     candidates: int = 0
     matched_keys: int = 0
     matched_sightings: int = 0
+    # Copies of a key already seen in an earlier export of the same run (dedup.KeySet).
+    keys_duplicate: int = 0
 
     def __add__(self, other: MatchStats) -> MatchStats:
         return MatchStats(*(a + b for a, b in zip(_astuple(self), _astuple(other), strict=True)))
