@@ -94,6 +94,10 @@ def live_server(data_dir: Path) -> Iterator[LiveServer]:
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'tracewarn.db'}",
         publish_interval_seconds=0,
+        # One case is enough to publish (the thresholds exist for crowds, docs/privacy.md).
+        min_uploads_per_batch=1,
+        min_keys_to_publish=1,
+        min_uploads_to_publish_checkins=1,
         rate_limit_per_client=10_000,
     )
     app = create_app(settings)

@@ -1,7 +1,7 @@
 """What the admin page shows: publication status, signing keys and counts per day.
 
 Everything here is an aggregate or public already: counts per UTC day of lab results, teleTANs,
-uploaded keys and check-in reports (padding excluded), what the CDN indexes name, and the public
+keys and check-in reports released for publication (padding excluded), uploads still staged, what the CDN indexes name, and the public
 halves of the signing keys. No row is shown, so nothing can be tied to a person.
 """
 
@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from tracewarn.server.context import ServerContext
 from tracewarn.server.distribution import layout
-from tracewarn.server.models import CheckInReport, DiagnosisKey, SigningKey, TeleTan, TestCode
+from tracewarn.server.models import (
+    CheckInReport,
+    DiagnosisKey,
+    SigningKey,
+    StagedUpload,
+    TeleTan,
+    TestCode,
+)
 
 __all__ = ["AdminOverview", "admin_overview"]
 
@@ -27,6 +34,7 @@ class AdminOverview:
     regions: list[dict[str, Any]] = field(default_factory=list)
     signing_keys: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
+    staged_uploads: int = 0
 
 
 def _day(unix_seconds: int) -> str:
@@ -56,14 +64,18 @@ def admin_overview(ctx: ServerContext) -> AdminOverview:
         teletans = _counts_by_day(
             conn, TeleTan.created_at / 86400, TeleTan.created_at >= first * 86400
         )
+        # Keys and reports count on the day a batch released them (uploads have no time).
         keys = _counts_by_day(
             conn,
-            DiagnosisKey.submission_hour / 24,
-            DiagnosisKey.submission_hour >= first * 24,
+            DiagnosisKey.release_hour / 24,
+            DiagnosisKey.release_hour >= first * 24,
             DiagnosisKey.is_padding.is_(False),
         )
         reports = _counts_by_day(
-            conn, CheckInReport.submission_hour / 24, CheckInReport.submission_hour >= first * 24
+            conn, CheckInReport.release_hour / 24, CheckInReport.release_hour >= first * 24
+        )
+        overview.staged_uploads = int(
+            conn.scalar(sa.select(sa.func.count()).select_from(StagedUpload)) or 0
         )
         keys_rows = conn.execute(
             sa.select(SigningKey).order_by(SigningKey.region, SigningKey.id)
