@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # HMAC key for codes, tokens and API keys; all workers and hosts must share it.
     server_secret: SecretStr | None = None
 
+    # Public base URL of this backend (e.g. https://tracewarn.example): check-in posters made at
+    # /venue point at <public_url>/c; default is the URL the request came to.
+    public_url: str | None = None
+
     host: str = "127.0.0.1"
     # 0 lets the OS pick a free port (tests); above 65535 the socket layer would wrap around.
     port: int = Field(default=8000, ge=0, le=65535)
