@@ -18,6 +18,6 @@ def test_upgrade_head_matches_models_and_is_idempotent(database_url: str, tmp_pa
         upgrade_database(engine, tmp_path)
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == "0002"
     finally:
         engine.dispose()

@@ -38,7 +38,9 @@ from tracewarn.server.distribution import layout
 from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
+from tracewarn.server.federation.publishing import publishes_in
 from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.settings import Settings
 from tracewarn.server.submission.service import insert_keys
 
 __all__ = ["PublishReport", "cdn_encoding", "publish"]
@@ -73,10 +75,10 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         if isinstance(ctx.blobs, FilesystemBlobStore):
             ctx.blobs.remove_temporaries()
         report = PublishReport()
-        for region in ctx.settings.regions:
+        for region in ctx.settings.published_regions:
             _publish_keys(ctx, region, now, report)
             _publish_warnings(ctx, region, now, report)
-        layout.write_json(ctx.blobs, layout.country_index(), list(ctx.settings.regions))
+        layout.write_json(ctx.blobs, layout.country_index(), ctx.settings.published_regions)
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
         return report
@@ -90,11 +92,15 @@ def _signers(ctx: ServerContext, region: str) -> list[ExportSigner]:
         ]
 
 
-def _in_region(row: DiagnosisKey, region: str, home: str) -> bool:
-    if row.is_padding:
-        return row.origin_country == region
-    return region == home or (
-        row.consent_to_federation and region in row.visited_countries.split(",")
+def _in_region(row: DiagnosisKey, region: str, settings: Settings) -> bool:
+    return publishes_in(
+        region,
+        origin=row.origin_country,
+        visited=row.visited_countries,
+        consent=row.consent_to_federation,
+        is_padding=row.is_padding,
+        home=settings.home_region,
+        eur=settings.federation_eur_package,
     )
 
 
@@ -111,7 +117,7 @@ def _rows(
     return [
         r
         for r in rows
-        if _in_region(r, region, s.home_region)
+        if _in_region(r, region, s)
         and r.distribution_hour - r.submission_hour <= s.days_to_publish * 24
     ]
 
@@ -132,17 +138,20 @@ def _hours_with_keys(
             DiagnosisKey.distribution_hour - DiagnosisKey.submission_hour <= s.days_to_publish * 24,
         )
     )
-    if region != s.home_region:
+    if region != s.federation_eur_package:
+        # Local keys by consent and visits, other regions' keys by origin or visits
+        # (`publishes_in`); `contains` is a substring test, so the rows confirm it below.
         query = query.where(
-            DiagnosisKey.consent_to_federation.is_(True),
-            DiagnosisKey.visited_countries.contains(region),
+            sa.or_(
+                DiagnosisKey.origin_country == region,
+                DiagnosisKey.visited_countries.contains(region),
+                sa.literal(region == s.home_region),
+            )
         )
     hours = {int(h) for h in session.scalars(query)}
-    if region != s.home_region:
-        # `contains` is a substring test; confirm the exact country on the rows of each hour.
-        hours = {
-            h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))
-        }
+    hours = {
+        h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))
+    }
     return sorted(hours)
 
 
