@@ -22,6 +22,7 @@ from tracewarn.commands import (
     risk,
     server,
 )
+from tracewarn.commands import simulate as simulate_commands
 from tracewarn.commands._common import BadInput
 from tracewarn.protocol.errors import ProtocolError
 
@@ -42,6 +43,7 @@ def version() -> None:
 
 for module in (keys, export, match, risk, location, server, gateway, device, demo):
     module.register(app)
+simulate_commands.register(app)  # population simulator (issue 13)
 
 
 def main() -> None:
