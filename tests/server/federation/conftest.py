@@ -79,6 +79,8 @@ def _backend(
     now: list[float],
     **extra: Any,
 ) -> Server:
+    for name in ("min_uploads_per_batch", "min_keys_to_publish", "min_uploads_to_publish_checkins"):
+        extra.setdefault(name, 1)
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,

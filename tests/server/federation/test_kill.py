@@ -91,6 +91,8 @@ def test_kill_during_import_loses_nothing_and_duplicates_nothing(make_federation
             "federation_dir": str(aa.federation_dir),
             "federation_identity_headers": True,
             "federation_eur_package": aa.federation_eur_package,
+            "min_uploads_per_batch": 1,
+            "min_keys_to_publish": 1,
         },
     }
     child = subprocess.Popen(

@@ -17,7 +17,8 @@ Federation spec §2.7, §2.9, §3.3-3.4 (CWA download service; the Finnish backe
 4. Store the keys (without federation consent, so they are never re-uploaded) and the batch's
    row in ONE transaction, de-duplicated by key data: a kill at any moment leaves the batch either
    fully imported or not at all, and a re-run can neither lose nor duplicate a key. The keys get a
-   distribution hour not before the current one, so they go into a package not cut yet.
+   release hour not before the current one, and the publisher assigns them to a package
+   not cut yet, exactly as it does local keys.
 """
 
 from __future__ import annotations
@@ -138,14 +139,14 @@ def _row(key: FederationKey, ctx: ServerContext, now: int) -> dict[str, object] 
         "rolling_start_interval_number": rsin,
         "rolling_period": period,
         "transmission_risk_level": trl_from_dsos(key.days_since_onset_of_symptoms),
-        "days_since_onset_of_symptoms": key.days_since_onset_of_symptoms,
-        "submission_hour": hour,
-        "distribution_hour": distribution_hour(
+        # Pending: the publisher assigns it to an hour not packaged yet, as local keys.
+        "release_hour": distribution_hour(
             rsin,
             period,
             submission_hour=hour,
             expiry_policy_minutes=ctx.settings.expiry_policy_minutes,
         ),
+        "package_hour": None,
         "consent_to_federation": False,
         "origin_country": key.origin,
         "visited_countries": ",".join(dict.fromkeys(visited or [key.origin])),

@@ -65,16 +65,18 @@ def _pending(ctx: ServerContext, now: int) -> list[DiagnosisKey]:
                 ~sa.exists(sent),
             )
         ).all()
-    # Published = its hour is in the home region's hour index (written after the package).
+    # Published = assigned to an hour whose package exists (the hour index names it).
     indexes: dict[str, set[int]] = {}
     out = []
     for row in rows:
-        day = layout.day_of(row.distribution_hour)
+        if row.package_hour is None or row.package_hour >= current_hour:
+            continue
+        day = layout.day_of(row.package_hour)
         if day not in indexes:
             indexes[day] = set(
                 layout.read_json(ctx.blobs, layout.hour_index(s.home_region, day)) or []
             )
-        if row.distribution_hour < current_hour and row.distribution_hour % 24 in indexes[day]:
+        if row.package_hour % 24 in indexes[day]:
             out.append(row)
     return out
 
@@ -88,9 +90,9 @@ def _federation_key(row: DiagnosisKey, origin: str) -> FederationKey:
         visited_countries=tuple(sorted(set(row.visited_countries.split(",")) | {origin})),
         origin=origin,
         report_type=ReportType.CONFIRMED_TEST,
-        days_since_onset_of_symptoms=row.days_since_onset_of_symptoms
-        if row.days_since_onset_of_symptoms is not None
-        else dsos_from_trl(row.transmission_risk_level),
+        # The backend keeps no days since onset (only the TRL derived from it): CWA's encoded
+        # DSOS for the TRL, which receivers map back to the same TRL (`trl_from_dsos`).
+        days_since_onset_of_symptoms=dsos_from_trl(row.transmission_risk_level),
     )
 
 
