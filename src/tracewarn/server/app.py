@@ -104,6 +104,9 @@ def create_app(
 
     app.include_router(keys_router)
     app.include_router(distribution_router)
+    from tracewarn.web.routes import mount_web
+
+    mount_web(app)  # /portal, /venue and the check-in page /c (tracewarn.web)
     return app
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "Tan",
     "TeleTan",
     "TestCode",
+    "WebSession",
+    "WebUser",
 ]
 
 
@@ -211,3 +213,29 @@ class FederationBatch(Base):
     keys_rejected: Mapped[int] = mapped_column(Integer)
     next_tag: Mapped[str | None] = mapped_column(String(32), nullable=True)
     processed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebUser(Base):
+    """A portal account of health-authority staff (lab, hotline, admin); never a citizen.
+
+    Only the Argon2 hash of the password is kept (`tracewarn server create-user`).
+    """
+
+    __tablename__ = "web_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A signed-in portal session, reachable only by the HMAC of its cookie value."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hmac: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)

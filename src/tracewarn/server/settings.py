@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # HMAC key for codes, tokens and API keys; all workers and hosts must share it.
     server_secret: SecretStr | None = None
 
+    # Public base URL of this backend (e.g. https://tracewarn.example): check-in posters made at
+    # /venue point at <public_url>/c; default is the URL the request came to.
+    public_url: str | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
