@@ -203,6 +203,17 @@ def cleanup() -> None:
     print_json(asdict(run(_context())))
 
 
+@server_app.command("federate")
+def federate() -> None:
+    """One federation round now: upload pending keys to the gateway, import new batches."""
+    from tracewarn.server.federation.jobs import federate as run
+
+    try:
+        print_json(run(_context()))
+    except (ValueError, OSError) as exc:
+        raise BadInput(str(exc)) from None
+
+
 @server_app.command("migrate")
 def migrate() -> None:
     """Create or upgrade the database schema (alembic upgrade head)."""

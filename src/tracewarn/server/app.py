@@ -173,3 +173,10 @@ def _schedule(ctx: ServerContext, stop: threading.Event) -> None:
             cleanup(ctx)
         except Exception as exc:  # the next round retries; a failed round must not end the thread
             _log.error("scheduled publish failed: %s", type(exc).__name__)
+        if ctx.settings.federation_gateway_url:
+            from tracewarn.server.federation.jobs import federate
+
+            try:
+                federate(ctx)
+            except Exception as exc:  # as above: retried next round
+                _log.error("scheduled federation failed: %s", type(exc).__name__)
