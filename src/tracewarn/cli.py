@@ -13,7 +13,18 @@ import typer
 from typer._click import exceptions as click_errors
 
 from tracewarn import __version__
-from tracewarn.commands import demo, device, export, keys, location, match, risk, server
+from tracewarn.commands import (
+    demo,
+    device,
+    export,
+    gateway,
+    keys,
+    location,
+    match,
+    risk,
+    server,
+)
+from tracewarn.commands import simulate as simulate_commands
 from tracewarn.commands._common import BadInput
 from tracewarn.commands._help import tidy, usage_message
 from tracewarn.protocol.errors import ProtocolError
@@ -51,8 +62,9 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (keys, export, match, risk, location, server, device, demo):
+for module in (keys, export, match, risk, location, server, gateway, device, demo):
     module.register(app)
+simulate_commands.register(app)  # population simulator (issue 13)
 
 
 def command() -> typer.core.TyperGroup:

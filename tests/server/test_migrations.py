@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from tracewarn.server.db import MIGRATIONS_DIR, make_engine, upgrade_database
 from tracewarn.server.models import Base
@@ -18,18 +20,17 @@ def test_upgrade_head_matches_models_and_is_idempotent(database_url: str, tmp_pa
         upgrade_database(engine, tmp_path)
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-            assert MigrationContext.configure(conn).get_current_revision() == _single_head()
+            # One linear chain: the database is at the single head of the scripts.
+            script = ScriptDirectory.from_config(_config())
+            assert len(script.get_heads()) == 1
+            assert (
+                MigrationContext.configure(conn).get_current_revision() == script.get_current_head()
+            )
     finally:
         engine.dispose()
 
 
-def _single_head() -> str:
-    """The one head of the migration chain (several heads would mean a forked history)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    heads = ScriptDirectory.from_config(config).get_heads()
-    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {heads}"
-    return heads[0]
+    return config

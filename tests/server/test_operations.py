@@ -164,6 +164,7 @@ def test_serve_port_in_use_is_one_line_and_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TRACEWARN_SERVER_SECRET", "ops-test-secret-0123456789")
+    _restore_serve_environment(monkeypatch)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -195,6 +196,7 @@ def test_serve_flags_reach_the_workers_and_the_start_line_hides_credentials(
         announce(4321)
 
     monkeypatch.setenv("TRACEWARN_SERVER_SECRET", "ops-test-secret-0123456789")
+    _restore_serve_environment(monkeypatch)
     monkeypatch.setattr(serve_module, "run", fake_run)
     monkeypatch.setattr("tracewarn.commands.server._context", lambda: _Disposable())
     url = "postgresql+psycopg://admin:s3cret@db.internal:5432/tw?password=s3cret"
@@ -207,6 +209,13 @@ def test_serve_flags_reach_the_workers_and_the_start_line_hides_credentials(
         f"postgresql+psycopg://db.internal:5432/tw  data dir {tmp_path / 'd'}  workers 3\n"
     )
     assert "s3cret" not in out and "admin" not in out
+
+
+def _restore_serve_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `serve` puts its flags into the environment for its workers; undo that after the test.
+    for name in ("TRACEWARN_DATA_DIR", "TRACEWARN_DATABASE_URL"):
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
 
 
 class _Disposable:

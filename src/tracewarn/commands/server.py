@@ -137,7 +137,6 @@ def publish(
     ctx = _context()
     moment = parse_time(now, "--now")
     report = run(ctx, now=moment)
-    waiting, next_at = _waiting_keys(ctx, ctx.now() if moment is None else moment)
     print_json(
         {
             "skipped": report.skipped,
@@ -145,28 +144,35 @@ def publish(
             "daily": len(report.daily),
             "warnings": len(report.warnings),
             "paddingKeys": report.padding_keys,
-            "waitingKeys": waiting,
-            "nextKeysPublishableAt": next_at,
+            "waiting": _waiting(ctx),
         }
     )
 
 
-def _waiting_keys(ctx: ServerContext, now: int) -> tuple[int, str | None]:
-    """Real keys in hours not over yet at `now`, and when the first of those hours is over."""
+def _waiting(ctx: ServerContext) -> dict[str, Any]:
+    """What is not published yet and the thresholds it waits for (docs/server.md, "Publish")."""
     import sqlalchemy as sa
 
-    from tracewarn.server.models import DiagnosisKey
+    from tracewarn.server.models import DiagnosisKey, StagedUpload
 
+    s = ctx.settings
     with ctx.sessions() as session:
-        count, first = session.execute(
-            sa.select(sa.func.count(), sa.func.min(DiagnosisKey.distribution_hour)).where(
-                DiagnosisKey.distribution_hour >= now // 3600,
-                DiagnosisKey.is_padding.is_(False),
+        staged = session.scalar(sa.select(sa.func.count()).select_from(StagedUpload)) or 0
+        pending, first = session.execute(
+            sa.select(sa.func.count(), sa.func.min(DiagnosisKey.release_hour)).where(
+                DiagnosisKey.package_hour.is_(None), DiagnosisKey.is_padding.is_(False)
             )
         ).one()
-    if not count:
-        return 0, None
-    return int(count), _iso((int(first) + 1) * 3600)
+    return {
+        # Uploads move into the published tables in batches of at least this many.
+        "stagedUploads": int(staged),
+        "minUploadsPerBatch": s.min_uploads_per_batch,
+        # Moved keys wait for their release hour (expiry + expiry policy) to be over, and for
+        # at least `minKeysToPublish` of them to be pending.
+        "pendingKeys": int(pending or 0),
+        "minKeysToPublish": s.min_keys_to_publish,
+        "firstReleaseAfter": None if first is None else _iso((int(first) + 1) * 3600),
+    }
 
 
 def _iso(seconds: int) -> str:

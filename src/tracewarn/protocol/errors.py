@@ -12,6 +12,7 @@ __all__ = [
     "ConfigurationError",
     "CryptoFormatError",
     "ExportFormatError",
+    "FederationFormatError",
     "InvalidMAC",
     "InvalidSignature",
     "KeyFormatError",
@@ -34,6 +35,10 @@ class KeyFormatError(ProtocolError):
 
 class ExportFormatError(ProtocolError):
     """An export file (zip, export.bin, export.sig) is malformed, oversized or truncated."""
+
+
+class FederationFormatError(ProtocolError):
+    """A federation batch, its signature container or a member certificate is malformed."""
 
 
 class InvalidSignature(ProtocolError):  # noqa: N818 - named like cryptography's InvalidSignature

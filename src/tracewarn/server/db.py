@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["cross_process_lock", "make_engine", "make_sessionmaker", "upgrade_database"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-_LOCK_IDS = {"migrate": 0x7472_0001, "publish": 0x7472_0002}
+_LOCK_IDS = {
+    "migrate": 0x7472_0001,
+    "publish": 0x7472_0002,
+    "gateway-migrate": 0x7472_0011,
+    "gateway-batching": 0x7472_0012,
+    "federation": 0x7472_0013,
+}
 
 
 def make_engine(url: str) -> Engine:
@@ -48,6 +54,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted rows (redeemed TANs, moved staging rows) are overwritten with zeros, not left in
+    # free pages where a copy of the file would still show them (docs/privacy.md).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -1,7 +1,7 @@
 """API keys keep their first characters, for `server list-api-keys` and revoking by prefix.
 
-Revision ID: 0002_api_key_prefix
-Revises: 0001
+Revision ID: 0003_api_key_prefix
+Revises: 0002
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_api_key_prefix"
-down_revision = "0001"
+revision = "0003_api_key_prefix"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Member side of federation: the gateway client, the upload job and the download/import job."""

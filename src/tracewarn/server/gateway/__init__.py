@@ -1,0 +1,1 @@
+"""The federation gateway (EFGS-compatible): its own app, database and certificate registry."""

@@ -1,0 +1,92 @@
+"""`create_gateway_app`: the federation gateway as its own FastAPI app and database.
+
+`scheduler=True` (what `tracewarn gateway serve` does) runs batching, callback delivery and
+retention in a background thread every `batching_interval_seconds`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+from fastapi import FastAPI
+
+from tracewarn import __version__
+from tracewarn.server.gateway.context import GatewayContext, build_gateway_context
+from tracewarn.server.gateway.settings import GatewaySettings
+from tracewarn.server.problems import install_problem_handlers
+
+__all__ = ["create_gateway_app", "run_gateway_jobs", "served_gateway_app"]
+
+_log = logging.getLogger("tracewarn.gateway")
+
+
+def run_gateway_jobs(ctx: GatewayContext, client: httpx.Client | None = None) -> dict[str, int]:
+    """One round: new download batches, due callbacks, retention."""
+    from tracewarn.server.gateway.batching import cleanup, make_download_batches
+    from tracewarn.server.gateway.callbacks import deliver_callbacks
+
+    tags = make_download_batches(ctx)
+    own = client is None
+    client = client or httpx.Client()
+    try:
+        delivered = deliver_callbacks(ctx, client)
+    finally:
+        if own:
+            client.close()
+    return {"batches": len(tags), "callbacks": delivered, **cleanup(ctx)}
+
+
+def create_gateway_app(
+    settings: GatewaySettings | None = None,
+    *,
+    clock: Callable[[], float] | None = None,
+    scheduler: bool = False,
+) -> FastAPI:
+    ctx = build_gateway_context(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if scheduler and ctx.settings.batching_interval_seconds > 0:
+            thread = threading.Thread(
+                target=_schedule, args=(ctx, stop), name="tracewarn-gateway", daemon=True
+            )
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=30)
+            ctx.engine.dispose()
+
+    app = FastAPI(
+        title="tracewarn federation gateway",
+        version=__version__,
+        summary="EFGS-compatible exchange of signed diagnosis key batches between regions.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_problem_handlers(app)
+    from tracewarn.server.gateway.routes import router
+
+    app.include_router(router)
+    return app
+
+
+def _schedule(ctx: GatewayContext, stop: threading.Event) -> None:
+    while not stop.wait(ctx.settings.batching_interval_seconds):
+        try:
+            run_gateway_jobs(ctx)
+        except Exception as exc:  # the next round retries
+            _log.error("gateway jobs failed: %s", type(exc).__name__)
+
+
+def served_gateway_app() -> FastAPI:
+    """The app as `tracewarn gateway serve` runs it (uvicorn factory; jobs scheduled)."""
+    return create_gateway_app(GatewaySettings(), scheduler=True)

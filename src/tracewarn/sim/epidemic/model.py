@@ -1,0 +1,285 @@
+"""The daily step of the population model: contacts, infection, disease events, tests, quarantine.
+
+Theory of operation (shared design of OpenABM-Covid19, documentation/covid19.md; Covasim's
+struct-of-arrays style). State is per-person numpy arrays; each day is vectorised over index
+arrays, never a Python loop over people:
+
+1. Who is away: quarantined or isolated people keep household contacts only; hospitalised and
+   dead people have none.
+2. Contacts of the infectious: household (static graph), occupation (static Watts-Strogatz graph,
+   each edge present today by its hash), random (today's shuffle-and-pair of everyone's fixed
+   daily count). Each contact with a susceptible subtracts lambda / S from the susceptible's
+   hazard budget, drawn once as Exp(1) / S (OpenABM's `initialize_hazard` trick: one random
+   number per person instead of one per contact); people whose budget falls below 0 are
+   infected, the infector chosen among that day's contacts in proportion to lambda.
+3. Scheduled events: symptom onset (self-isolation with the household, a test), spurious
+   symptoms, test results (positive: isolation, household quarantine, upload), hospitalisation.
+4. The app layer (`app.AppLayer`) records the day, publishes uploads and returns warnings;
+   warned people quarantine with their level's compliance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tracewarn.sim.epidemic.app import AppLayer
+from tracewarn.sim.epidemic.disease import NEVER, draw_course, gamma_curve
+from tracewarn.sim.epidemic.params import Params
+from tracewarn.sim.epidemic.people import People, build_people, edge_present
+from tracewarn.sim.streams import stream
+
+__all__ = ["Model"]
+
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+
+@dataclass
+class Daily:
+    """Per-day series of one run."""
+
+    new_infections: list[int] = field(default_factory=list)
+    infectious: list[int] = field(default_factory=list)
+    quarantined: list[int] = field(default_factory=list)
+    quarantined_warned: list[int] = field(default_factory=list)
+    hospitalised: list[int] = field(default_factory=list)
+    deaths: list[int] = field(default_factory=list)
+    tests: list[int] = field(default_factory=list)
+    positives: list[int] = field(default_factory=list)
+    uploads: list[int] = field(default_factory=list)
+    warnings: list[list[int]] = field(default_factory=list)
+
+
+class Model:
+    """One run's state; `step()` advances one day. Deterministic for a `Params` (seed included)."""
+
+    def __init__(self, p: Params, people: People | None = None) -> None:
+        self.p = p
+        self.people = people if people is not None else build_people(p)
+        n = self.people.n
+        self.day = 0
+        self.curve = gamma_curve(p.mean_infectious_period, p.sd_infectious_period)
+        self.t_inf = np.full(n, NEVER, dtype=np.int64)
+        self.onset = np.full(n, NEVER, dtype=np.int64)
+        self.hospital = np.full(n, NEVER, dtype=np.int64)
+        self.death = np.full(n, NEVER, dtype=np.int64)
+        self.recovery = np.full(n, NEVER, dtype=np.int64)
+        self.multiplier = np.zeros(n)
+        self.infector = np.full(n, -1, dtype=np.int64)
+        self.quar_until = np.zeros(n, dtype=np.int64)  # away (isolated or quarantined) before
+        self.warn_quar_until = np.zeros(n, dtype=np.int64)
+        self.tested_positive = np.zeros(n, dtype=bool)
+        self.warned = np.zeros(n, dtype=bool)
+        self.warned_level = np.zeros(n, dtype=np.int64)
+        self.budget = stream(p.seed, "hazard").exponential(1.0, n) / self.people.susceptibility
+        self.active = np.empty(0, dtype=np.int64)  # infected and not yet recovered
+        self._rng = {name: stream(p.seed, name) for name in _STREAMS}
+        self._tests: dict[int, list[tuple[I64, int]]] = {}
+        self.app = AppLayer(p, self.people)
+        self.daily = Daily()
+        self.daily_uploads = 0
+        self.scale = p.infectious_rate / self._mean_interactions()
+        seeds = self._rng["seeding"].choice(n, size=min(p.n_seed_infection, n), replace=False)
+        self._infect(np.sort(seeds), np.full(len(seeds), -1, dtype=np.int64), 0)
+
+    def _mean_interactions(self) -> float:
+        """Ibar: mean daily interactions weighted by layer (OpenABM `estimate_mean_interactions`)."""
+        p, ppl = self.p, self.people
+        home = np.diff(ppl.home.indptr) * p.relative_transmission_household
+        work = np.diff(ppl.work.indptr) * p.daily_fraction_work * p.relative_transmission_occupation
+        rand = ppl.random_count * p.relative_transmission_random
+        return float(np.mean(home + work + rand))
+
+    # -- infection -----------------------------------------------------------------------------
+
+    def _infect(self, who: I64, infector: I64, day: int) -> None:
+        course = draw_course(self._rng["disease"], self.p, self.people.age[who], day)
+        self.t_inf[who] = day
+        self.infector[who] = infector
+        self.onset[who] = course.onset
+        self.hospital[who] = course.hospital
+        self.death[who] = course.death
+        self.recovery[who] = course.recovery
+        self.multiplier[who] = course.multiplier
+        self.active = np.concatenate([self.active, who])
+
+    def _transmit(self, day: int, away: B, gone: B) -> tuple[I64, I64]:
+        """Today's random pairs; infects people (step 2). Returns the pairs for the diary."""
+        p, ppl = self.p, self.people
+        rng = self._rng["random-network"]
+        present = np.nonzero(~away)[0]
+        stubs = np.repeat(present, ppl.random_count[present])
+        stubs = stubs[rng.permutation(len(stubs))]
+        half = len(stubs) // 2
+        ra, rb = stubs[:half], stubs[half : 2 * half]
+        differ = ra != rb
+        ra, rb = ra[differ], rb[differ]
+
+        self.active = self.active[self.recovery[self.active] > day]
+        src = self.active[~gone[self.active]]
+        age = np.minimum(day - self.t_inf[src], len(self.curve) - 1)
+        inf = self.curve[age] * self.multiplier[src]
+        src, inf = src[inf > 0], inf[inf > 0]
+        if len(src) == 0:
+            return ra, rb
+        level = np.zeros(ppl.n)
+        level[src] = inf
+        parts: list[tuple[I64, I64, npt.NDArray[np.float64]]] = []
+        s, d, _ = ppl.home.gather(src)
+        keep = ~gone[d]
+        parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_household))
+        out = src[~away[src]]
+        s, d, e = ppl.work.gather(out)
+        keep = ~away[d] & edge_present(e, day, p.seed, p.daily_fraction_work)
+        parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_occupation))
+        infectious = level > 0
+        for a, b in ((ra, rb), (rb, ra)):
+            hit = infectious[a]
+            parts.append((a[hit], b[hit], level[a[hit]] * p.relative_transmission_random))
+        s = np.concatenate([x[0] for x in parts])
+        d = np.concatenate([x[1] for x in parts])
+        lam = np.concatenate([x[2] for x in parts]) * self.scale
+        sus = self.t_inf[d] == NEVER
+        s, d, lam = s[sus], d[sus], lam[sus]
+        self.budget -= np.bincount(d, weights=lam, minlength=ppl.n)
+        newly = np.unique(d[self.budget[d] <= 0])
+        if len(newly):
+            # The infector: an exponential race among today's contacts, i.e. chosen with
+            # probability proportional to lambda.
+            hit = np.isin(d, newly)
+            s, d, lam = s[hit], d[hit], lam[hit]
+            race = self._rng["infector"].exponential(1.0, len(d)) / lam
+            order = np.lexsort((race, d))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = d[order][1:] != d[order][:-1]
+            self._infect(d[order][first], s[order][first], day)
+        return ra, rb
+
+    # -- quarantine and tests ------------------------------------------------------------------
+
+    def _stay_home(self, who: I64, day: int, length: int, dropout: float) -> I64:
+        """Quarantine `who` from `day` for up to `length` days, leaving daily with `dropout`."""
+        if len(who) == 0 or length <= 0:
+            return np.empty(0, np.int64)
+        stay = self._rng["dropout"].geometric(dropout, len(who)) if dropout > 0 else length
+        until = day + np.minimum(stay, length)
+        self.quar_until[who] = np.maximum(self.quar_until[who], until)
+        return np.asarray(until, dtype=np.int64)
+
+    def _household(self, who: I64) -> I64:
+        _, members, _ = self.people.home.gather(who)
+        return np.unique(members)
+
+    def _order_tests(self, who: I64, day: int) -> None:
+        if len(who) == 0:
+            return
+        take = day + self.p.test_order_wait
+        self._tests.setdefault(take + self.p.test_result_wait, []).append((who, take))
+
+    def _symptoms(self, day: int) -> None:
+        p, rng = self.p, self._rng["symptoms"]
+        n = self.people.n
+        true_onset = np.nonzero(self.onset == day)[0]
+        spurious = np.nonzero(rng.random(n) < p.daily_non_cov_symptoms_rate)[0]
+        spurious = spurious[(self.t_inf[spurious] == NEVER) & (self.quar_until[spurious] <= day)]
+        sick = np.concatenate([true_onset, spurious])
+        isolate = sick[rng.random(len(sick)) < p.self_quarantine_fraction]
+        self._stay_home(isolate, day, p.quarantine_length_self, p.quarantine_dropout_self)
+        if p.quarantine_household_on_symptoms:
+            self._stay_home(
+                self._household(isolate), day, p.quarantine_length_self, p.quarantine_dropout_self
+            )
+        if p.test_on_symptoms:
+            self._order_tests(sick[rng.random(len(sick)) < p.test_on_symptoms_compliance], day)
+        if p.trace_on_symptoms:
+            self._upload(day, isolate, np.full(len(isolate), day))
+
+    def _results(self, day: int) -> None:
+        p, rng = self.p, self._rng["tests"]
+        positives = []
+        tests = 0
+        for who, take in self._tests.pop(day, []):
+            who = who[~self.tested_positive[who]]
+            tests += len(who)
+            since = take - self.t_inf[who]
+            infected = (self.t_inf[who] != NEVER) & (since >= 0) & (self.recovery[who] > take)
+            sensitive = infected & (since < p.test_sensitive_period)
+            sensitive &= (since >= p.test_insensitive_period) | (self.onset[who] <= take)
+            u = rng.random(len(who))
+            pos = (sensitive & (u < p.test_sensitivity)) | (
+                ~infected & (u < 1.0 - p.test_specificity)
+            )
+            positives.append(who[pos])
+        if p.allow_clinical_diagnosis:
+            positives.append(np.nonzero(self.hospital == day)[0])
+        pos = np.unique(np.concatenate(positives)) if positives else np.empty(0, np.int64)
+        pos = pos[~self.tested_positive[pos]]
+        self.tested_positive[pos] = True
+        self.daily.tests.append(tests)
+        self.daily.positives.append(len(pos))
+        self._stay_home(pos, day, p.quarantine_length_positive, p.quarantine_dropout_positive)
+        if p.quarantine_household_on_positive:
+            self._stay_home(
+                self._household(pos),
+                day,
+                p.quarantine_length_positive,
+                p.quarantine_dropout_positive,
+            )
+        if p.trace_on_positive:
+            onset = np.where(self.onset[pos] <= day, self.onset[pos], -1)
+            self._upload(day, pos, onset)
+
+    def _upload(self, day: int, who: I64, onset: I64) -> None:
+        done = self.app.upload(day, who, onset)
+        self.daily_uploads += len(done)
+        if len(done):
+            self.app.mark_traceable(day, done, self.infector, self.t_inf)
+
+    def _warnings(self, day: int) -> None:
+        p = self.p
+        who, level = self.app.warn(day)
+        counts = np.bincount(level, minlength=self.app.table.levels).tolist()
+        self.daily.warnings.append([int(c) for c in counts])
+        if len(who) == 0:
+            return
+        self.warned[who] = True
+        self.warned_level[who] = np.maximum(self.warned_level[who], level)
+        comp = np.array(p.quarantine_compliance_by_level)
+        threshold = comp[np.minimum(level - 1, len(comp) - 1)]
+        obey = who[self.people.compliance[who] < threshold]
+        until = self._stay_home(obey, day, p.quarantine_length_traced, p.quarantine_dropout_traced)
+        if len(obey):
+            self.warn_quar_until[obey] = np.maximum(self.warn_quar_until[obey], until)
+        if p.quarantine_household_on_traced:
+            self._stay_home(
+                self._household(obey), day, p.quarantine_length_traced, p.quarantine_dropout_traced
+            )
+
+    # -- the day -------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one day."""
+        day = self.day
+        self.daily_uploads = 0
+        gone = (self.hospital <= day) & (self.recovery > day) | (self.death <= day)
+        away = gone | (self.quar_until > day)
+        ra, rb = self._transmit(day, away, gone)
+        self.app.record_day(day, ra, rb, away, gone)
+        self._symptoms(day)
+        self._results(day)
+        self._warnings(day)
+        d = self.daily
+        d.new_infections.append(int(np.count_nonzero(self.t_inf == day)))
+        d.infectious.append(len(self.active))
+        d.quarantined.append(int(np.count_nonzero((self.quar_until > day) & ~gone)))
+        d.quarantined_warned.append(int(np.count_nonzero((self.warn_quar_until > day) & ~gone)))
+        d.hospitalised.append(int(np.count_nonzero((self.hospital <= day) & (self.recovery > day))))
+        d.deaths.append(int(np.count_nonzero(self.death <= day)))
+        d.uploads.append(self.daily_uploads)
+        self.day += 1
+
+
+_STREAMS = ("seeding", "disease", "random-network", "infector", "dropout", "symptoms", "tests")
