@@ -61,6 +61,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
         lab_key = service.create_api_key(session, ctx, kind="lab", label="cli test")
         create_signing_key(session, ctx, region="DE")
     monkeypatch.setattr(device_commands, "_open_client", lambda _url: asgi_client(app_))
+    # The device waits 0.5-2.5 s before each report request (docs/device.md); CI does not.
+    from tracewarn.device import device as device_module
+
+    monkeypatch.setattr(device_module, "_wall_sleep", lambda _seconds: None)
     yield {"app": app_, "clock": clock, "lab_key": lab_key, "ctx": ctx}
     ctx.engine.dispose()
 

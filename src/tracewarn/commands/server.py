@@ -203,6 +203,30 @@ def create_api_key(
         typer.echo(key)
 
 
+@server_app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Argument(help="Login name (a-z 0-9 . _ -).")],
+    role: Annotated[str, typer.Option(help="lab, hotline or admin.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a portal account (/portal); the password is stored only as an Argon2 hash."""
+    from tracewarn.web.auth import create_user as create
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    ctx = _context()
+    try:
+        with ctx.sessions.begin() as session:
+            create(session, ctx, username=username, password=password, role=role)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    typer.echo(f"created {role} user {username}")
+
+
 @server_app.command("list-api-keys")
 def list_api_keys(as_json: JsonOption = False) -> None:
     """List API keys: label, kind, created, prefix, revoked (never the key)."""
@@ -369,6 +393,17 @@ def cleanup() -> None:
     from tracewarn.server.retention import cleanup as run
 
     print_json(asdict(run(_context())))
+
+
+@server_app.command("federate")
+def federate() -> None:
+    """One federation round now: upload pending keys to the gateway, import new batches."""
+    from tracewarn.server.federation.jobs import federate as run
+
+    try:
+        print_json(run(_context()))
+    except (ValueError, OSError) as exc:
+        raise BadInput(str(exc)) from None
 
 
 @server_app.command("migrate")

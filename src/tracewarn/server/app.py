@@ -112,6 +112,9 @@ def create_app(
     from tracewarn.server.health import router as health_router
 
     app.include_router(health_router)
+    from tracewarn.web.routes import mount_web
+
+    mount_web(app)  # /portal, /venue and the check-in page /c (tracewarn.web)
     return app
 
 
@@ -125,3 +128,10 @@ def _schedule(ctx: ServerContext, stop: threading.Event) -> None:
             cleanup(ctx)
         except Exception as exc:  # the next round retries; a failed round must not end the thread
             _log.error("scheduled publish failed: %s", type(exc).__name__)
+        if ctx.settings.federation_gateway_url:
+            from tracewarn.server.federation.jobs import federate
+
+            try:
+                federate(ctx)
+            except Exception as exc:  # as above: retried next round
+                _log.error("scheduled federation failed: %s", type(exc).__name__)

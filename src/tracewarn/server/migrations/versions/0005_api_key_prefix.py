@@ -1,7 +1,7 @@
 """API keys keep their first characters, for `server list-api-keys` and revoking by prefix.
 
-Revision ID: 0003_api_key_prefix
-Revises: 0002
+Revision ID: 0005_api_key_prefix
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_api_key_prefix"
-down_revision = "0002"
+revision = "0005_api_key_prefix"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
