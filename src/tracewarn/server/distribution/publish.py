@@ -47,6 +47,7 @@ from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
 from tracewarn.server.federation.publishing import publishes_in
+from tracewarn.server.health import record_publish
 from tracewarn.server.models import CheckInReport, DiagnosisKey
 from tracewarn.server.settings import Settings
 
@@ -96,6 +97,7 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         layout.write_json(ctx.blobs, layout.country_index(), ctx.settings.published_regions)
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
+        record_publish(ctx, published_up_to=now)  # for /healthz's "last publish age"
         return report
 
 
