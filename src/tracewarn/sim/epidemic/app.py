@@ -75,8 +75,8 @@ class AppLayer:
         self.traceable = np.zeros(n, dtype=bool)  # infected by an uploader on an uploaded day
         self._pending: dict[int, Uploads] = defaultdict(Uploads)
         self._random: dict[int, tuple[I64, I64]] = {}
-        self._absent: dict[int, npt.NDArray[np.uint8]] = {}
-        self._hospital: dict[int, npt.NDArray[np.uint8]] = {}
+        self._absent: dict[int, npt.NDArray[np.bool_]] = {}
+        self._hospital: dict[int, npt.NDArray[np.bool_]] = {}
         # Windows a phone holds: receiver, contact day, normalized time (arrival order).
         self._w_receiver = np.empty(0, np.int64)
         self._w_day = np.empty(0, np.int64)
@@ -97,23 +97,20 @@ class AppLayer:
         app = self.people.app
         both = app[random_a] & app[random_b]
         self._random[day] = (random_a[both], random_b[both])
-        self._absent[day] = np.packbits(absent)
-        self._hospital[day] = np.packbits(hospital)
+        self._absent[day] = absent
+        self._hospital[day] = hospital
         horizon = day - self.p.lookback_days - 4
         for store in (self._random, self._absent, self._hospital):
             for old in [d for d in store if d < horizon]:
                 del store[old]
-
-    def _bits(self, store: dict[int, npt.NDArray[np.uint8]], day: int) -> npt.NDArray[np.bool_]:
-        return np.unpackbits(store[day], count=self.people.n).astype(bool)
 
     def contacts(self, uploaders: I64, day: int) -> tuple[I64, I64, I64]:
         """(uploader, other app user, layer) for every contact of `uploaders` on `day`."""
         if day not in self._absent:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
         app = self.people.app
-        absent = self._bits(self._absent, day)
-        hospital = self._bits(self._hospital, day)
+        absent = self._absent[day]
+        hospital = self._hospital[day]
         out_u, out_v, out_l = [], [], []
         u, v, _ = self.people.home.gather(uploaders)
         keep = app[v] & ~hospital[u] & ~hospital[v]

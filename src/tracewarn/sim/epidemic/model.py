@@ -110,13 +110,13 @@ class Model:
         """Today's random pairs; infects people (step 2). Returns the pairs for the diary."""
         p, ppl = self.p, self.people
         rng = self._rng["random-network"]
-        present = np.nonzero(~away)[0]
+        present = np.nonzero(~away)[0].astype(np.int32)
         stubs = np.repeat(present, ppl.random_count[present])
-        stubs = stubs[rng.permutation(len(stubs))]
+        rng.shuffle(stubs)  # in place on int32: half the memory traffic of an index permutation
         half = len(stubs) // 2
         ra, rb = stubs[:half], stubs[half : 2 * half]
         differ = ra != rb
-        ra, rb = ra[differ], rb[differ]
+        ra, rb = ra[differ].astype(np.int64), rb[differ].astype(np.int64)
 
         self.active = self.active[self.recovery[self.active] > day]
         src = self.active[~gone[self.active]]
