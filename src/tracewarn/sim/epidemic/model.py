@@ -29,6 +29,7 @@ from tracewarn.sim.epidemic.app import AppLayer
 from tracewarn.sim.epidemic.disease import NEVER, draw_course, gamma_curve
 from tracewarn.sim.epidemic.params import Params
 from tracewarn.sim.epidemic.people import People, build_people, edge_present
+from tracewarn.sim.epidemic.presence import Visits
 from tracewarn.sim.streams import stream
 
 __all__ = ["Model"]
@@ -81,6 +82,7 @@ class Model:
         self.app = AppLayer(p, self.people)
         self.daily = Daily()
         self.daily_uploads = 0
+        self._visits: Visits | None = None
         self.scale = p.infectious_rate / self._mean_interactions()
         seeds = self._rng["seeding"].choice(n, size=min(p.n_seed_infection, n), replace=False)
         self._infect(np.sort(seeds), np.full(len(seeds), -1, dtype=np.int64), 0)
@@ -136,6 +138,9 @@ class Model:
         keep = ~away[d] & edge_present(e, day, p.seed, p.daily_fraction_work)
         parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_occupation))
         infectious = level > 0
+        if self._visits is not None:
+            s, d, weight = self.app.presence.exposures(self._visits, infectious)  # type: ignore[union-attr]
+            parts.append((s, d, level[s] * weight))
         for a, b in ((ra, rb), (rb, ra)):
             hit = infectious[a]
             parts.append((a[hit], b[hit], level[a[hit]] * p.relative_transmission_random))
@@ -266,6 +271,8 @@ class Model:
         self.daily_uploads = 0
         gone = (self.hospital <= day) & (self.recovery > day) | (self.death <= day)
         away = gone | (self.quar_until > day)
+        presence = self.app.presence
+        self._visits = presence.visits(day, away) if presence is not None else None
         ra, rb = self._transmit(day, away, gone)
         self.app.record_day(day, ra, rb, away, gone)
         self._symptoms(day)
