@@ -45,7 +45,15 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     from tracewarn.server.verification import service
 
     clock = _Clock()
-    app_ = create_app(Settings(data_dir=tmp_path / "server"), clock=clock)
+    app_ = create_app(
+        Settings(
+            data_dir=tmp_path / "server",
+            min_uploads_per_batch=1,
+            min_keys_to_publish=1,
+            min_uploads_to_publish_checkins=1,
+        ),
+        clock=clock,
+    )
     ctx = app_.state.ctx
     from tracewarn.server.distribution.signing import create_signing_key
 

@@ -53,7 +53,13 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
 
     clock = ManualClock(START)
     settings = Settings(
-        data_dir=tmp_path / "server", rate_limit_per_client=10**6, rate_limit_global=10**7
+        data_dir=tmp_path / "server",
+        rate_limit_per_client=10**6,
+        rate_limit_global=10**7,
+        # One case per test: publish it without waiting for the production thresholds.
+        min_uploads_per_batch=1,
+        min_keys_to_publish=1,
+        min_uploads_to_publish_checkins=1,
     )
     app = create_app(settings, clock=lambda: clock.now().timestamp())
     ctx = app.state.ctx

@@ -93,6 +93,8 @@ def test_publish_to_s3_from_settings(s3_endpoint: str, tmp_path: Path) -> None:
         s3_bucket="cdn",
         s3_endpoint_url=s3_endpoint,
         s3_prefix="cdn",
+        min_uploads_per_batch=1,
+        min_keys_to_publish=1,
     )
     assert isinstance(blob_store_from_settings(settings), S3BlobStore)
     now = [float(T0)]

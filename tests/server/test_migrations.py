@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from tracewarn.server.db import make_engine, upgrade_database
+from tracewarn.server.db import MIGRATIONS_DIR, make_engine, upgrade_database
 from tracewarn.server.models import Base
 
 
@@ -18,6 +20,17 @@ def test_upgrade_head_matches_models_and_is_idempotent(database_url: str, tmp_pa
         upgrade_database(engine, tmp_path)
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            # One linear chain: the database is at the single head of the scripts.
+            script = ScriptDirectory.from_config(_config())
+            assert len(script.get_heads()) == 1
+            assert (
+                MigrationContext.configure(conn).get_current_revision() == script.get_current_head()
+            )
     finally:
         engine.dispose()
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tracewarn.protocol.errors import SubmissionFormatError
 from tracewarn.protocol.proto import submission_pb2
+from tracewarn.server.distribution.batch import move_staged
 from tracewarn.server.distribution.publish import publish
 from tracewarn.server.models import Base, DiagnosisKey
 from tracewarn.server.submission.service import distribution_hour
@@ -167,6 +168,7 @@ def test_json_form_is_accepted(server: Server) -> None:
         "/version/v1/diagnosis-keys", json=body, headers={"cwa-authorization": server.tan()}
     )
     assert r.status_code == 200, r.text
+    move_staged(server.ctx)
     with server.ctx.sessions() as session:
         rows = session.scalars(sa.select(DiagnosisKey)).all()
     assert {r.key_data for r in rows} == {k.key_data for k in payload.keys}
@@ -219,6 +221,7 @@ def test_old_and_future_keys_are_dropped(server: Server) -> None:
         transmission_risk_level=5,
     )
     assert server.upload(payload, server.tan()).status_code == 200
+    move_staged(server.ctx)
     with server.ctx.sessions() as session:
         stored = {r.key_data for r in session.scalars(sa.select(DiagnosisKey)).all()}
     assert old.key_data not in stored and future.key_data not in stored and len(stored) == 2

@@ -23,7 +23,7 @@ from tracewarn.protocol.presence.warning import decode_trace_warning_package
 from tracewarn.server import FilesystemBlobStore, Settings, build_context
 from tracewarn.server.distribution import layout
 from tracewarn.server.distribution.routes import blob_name
-from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.models import CheckInReport, DiagnosisKey, PublicationState
 from tracewarn.server.submission.service import insert_keys
 
 pytestmark = pytest.mark.slow
@@ -37,6 +37,10 @@ def _env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         TRACEWARN_DATABASE_URL=database_url,
         TRACEWARN_DATA_DIR=str(data_dir),
         TRACEWARN_SERVER_SECRET=SECRET,
+        # Every seeded hour is published, so every accepted key can be looked for.
+        TRACEWARN_MIN_KEYS_TO_PUBLISH="1",
+        TRACEWARN_MIN_UPLOADS_PER_BATCH="1",
+        TRACEWARN_MIN_UPLOADS_TO_PUBLISH_CHECKINS="1",
         **extra,
     )
     return env
@@ -59,9 +63,8 @@ def _seed(database_url: str, data_dir: Path) -> set[bytes]:
                     "rolling_start_interval_number": (h * 6) // 144 * 144 - 144,
                     "rolling_period": 144,
                     "transmission_risk_level": rng.randint(3, 8),
-                    "days_since_onset_of_symptoms": 1,
-                    "submission_hour": h,
-                    "distribution_hour": h,
+                    "release_hour": h,
+                    "package_hour": None,
                     "consent_to_federation": False,
                     "origin_country": "DE",
                     "visited_countries": "DE",
@@ -78,9 +81,13 @@ def _seed(database_url: str, data_dir: Path) -> set[bytes]:
                     encrypted_check_in_record=rng.randbytes(16),
                     mac=rng.randbytes(32),
                     region="DE",
-                    submission_hour=h,
+                    release_hour=h,
+                    package_hour=None,
+                    id=rng.randbytes(16),
                 )
             )
+        # As the batch move would: these reports came from 10 uploads.
+        session.add(PublicationState(slot="pending_checkin_uploads", value=10))
     ctx.engine.dispose()
     return {r["key_data"] for r in rows}  # type: ignore[misc]
 
@@ -168,7 +175,7 @@ def test_publish_killed_at_random_points_leaves_no_partial_package_and_loses_no_
             for r in conn.execute(
                 sa.select(DiagnosisKey.key_data).where(
                     DiagnosisKey.is_padding.is_(False),
-                    DiagnosisKey.distribution_hour < hour - hour % 24,
+                    DiagnosisKey.package_hour < hour - hour % 24,
                 )
             )
         }

@@ -1,7 +1,8 @@
 """SQLAlchemy tables. Nothing here can name a person: no IP, device id, phone or location.
 
-Times are integers (unix seconds, or hours since the epoch where CWA truncates to the hour to hide
-the exact upload time), which keeps SQLite and PostgreSQL identical. Schema changes go through
+Times are integers, which keeps SQLite and PostgreSQL identical: unix seconds rounded to the hour
+(`coarse_time`) for codes, tokens and TANs, hours since the epoch for keys and reports; never a
+time precise enough to line up one request with another (docs/privacy.md). Schema changes go through
 the Alembic migrations in `tracewarn/server/migrations`.
 """
 
@@ -15,8 +16,10 @@ __all__ = [
     "Base",
     "CheckInReport",
     "DiagnosisKey",
+    "PublicationState",
     "RegistrationToken",
     "SigningKey",
+    "StagedUpload",
     "Tan",
     "TeleTan",
     "TestCode",
@@ -66,6 +69,8 @@ class RegistrationToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_hmac: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     key_type: Mapped[str] = mapped_column(String(16))
+    # Needed only until the TAN is issued (to check the result); cleared then, so no row links
+    # a lab code to the token whose TAN uploaded keys (docs/privacy.md, "lab code to key").
     test_code_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tans_issued: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -83,8 +88,30 @@ class Tan(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class StagedUpload(Base):
+    """An accepted upload waiting for the next batch move (`distribution.batch`).
+
+    One row per upload, its keys and reports packed into `payload` (`submission.staging`), under
+    a random primary key in a table without rowid, so neither the physical nor the key order
+    follows arrival. `hour` is only a lower bound for the hour a key may be published in; which
+    package really carries it is decided when the batch moves, by what is not published yet.
+    """
+
+    __tablename__ = "staged_upload"
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    hour: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
+
 class DiagnosisKey(Base):
-    """An accepted key (or a padding key added at publish time), CWA's `diagnosis_key` table."""
+    """A published (or to be published) key, or a padding key added at publish time.
+
+    Rows arrive in shuffled batches; the table has no rowid (SQLite), so its order is the order
+    of the random key bytes. Nothing here says which upload a key came from: no upload time
+    beyond the hour a batch released it, no days since onset (already turned into the TRL).
+    """
 
     __tablename__ = "diagnosis_key"
     key_data: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
@@ -92,31 +119,53 @@ class DiagnosisKey(Base):
     rolling_start_interval_number: Mapped[int] = mapped_column(BigInteger)
     rolling_period: Mapped[int] = mapped_column(Integer)
     transmission_risk_level: Mapped[int] = mapped_column(Integer)
-    days_since_onset_of_symptoms: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    submission_hour: Mapped[int] = mapped_column(BigInteger)
-    # First hour whose package may carry the key: expiry + expiry policy, never before upload.
-    distribution_hour: Mapped[int] = mapped_column(BigInteger)
+    # First hour whose package may carry the key: not before its expiry + the expiry policy,
+    # and not before the first hour the publisher had not packaged yet when the batch moved.
+    release_hour: Mapped[int] = mapped_column(BigInteger)
+    # The hour whose package carries the key, set in the publishing transaction; NULL = pending.
+    package_hour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     consent_to_federation: Mapped[bool] = mapped_column(Boolean)
     origin_country: Mapped[str] = mapped_column(String(3))
     visited_countries: Mapped[str] = mapped_column(Text)
     is_padding: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_diagnosis_key_distribution_hour", "distribution_hour"),)
+    __table_args__ = (
+        Index("ix_diagnosis_key_package_hour", "package_hour"),
+        Index("ix_diagnosis_key_release_hour", "release_hour"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class CheckInReport(Base):
-    """An encrypted check-in report (cwa-risk-and-checkins.md §3.9); the server cannot read it."""
+    """An encrypted check-in report (cwa-risk-and-checkins.md §3.9); the server cannot read it.
+
+    A random 16-byte id, no rowid: neither ids nor storage order chain one person's visits.
+    """
 
     __tablename__ = "checkin_report"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     location_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     iv: Mapped[bytes] = mapped_column(LargeBinary(16))
     encrypted_check_in_record: Mapped[bytes] = mapped_column(LargeBinary(16))
     mac: Mapped[bytes] = mapped_column(LargeBinary(32))
     region: Mapped[str] = mapped_column(String(3))
-    submission_hour: Mapped[int] = mapped_column(BigInteger)
+    release_hour: Mapped[int] = mapped_column(BigInteger)
+    package_hour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
-    __table_args__ = (Index("ix_checkin_report_submission_hour", "submission_hour"),)
+    __table_args__ = (
+        Index("ix_checkin_report_package_hour", "package_hour"),
+        Index("ix_checkin_report_release_hour", "release_hour"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class PublicationState(Base):
+    """The publisher's counters: `watermark` (first hour not packaged yet) and
+    `pending_checkin_uploads` (uploads whose reports wait for the threshold)."""
+
+    __tablename__ = "publication_state"
+    slot: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class SigningKey(Base):

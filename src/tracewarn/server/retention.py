@@ -1,6 +1,6 @@
 """Retention: delete keys, reports, codes, tokens and packages older than 14 days.
 
-Database rows go by their own clocks (upload hour for keys and reports, creation and expiry for
+Database rows go by their own clocks (release hour for keys and reports, creation and expiry for
 codes and tokens). Published files go index-first: an index is rewritten without the old
 entries before those files are deleted, so no index ever names a deleted file.
 """
@@ -50,13 +50,11 @@ def cleanup(ctx: ServerContext, *, now: int | None = None) -> CleanupReport:
     out = CleanupReport()
     with ctx.sessions.begin() as session:
         out.keys = _count(
-            session.execute(
-                sa.delete(DiagnosisKey).where(DiagnosisKey.submission_hour < cutoff_hour)
-            )
+            session.execute(sa.delete(DiagnosisKey).where(DiagnosisKey.release_hour < cutoff_hour))
         )
         out.reports = _count(
             session.execute(
-                sa.delete(CheckInReport).where(CheckInReport.submission_hour < cutoff_hour)
+                sa.delete(CheckInReport).where(CheckInReport.release_hour < cutoff_hour)
             )
         )
         # A code lives as long as the registration tokens that poll its result (14 days).

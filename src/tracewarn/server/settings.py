@@ -82,7 +82,18 @@ class Settings(BaseSettings):
 
     # Distribution (cwa-risk-and-checkins.md §4.3).
     expiry_policy_minutes: int = 120
+    # Padding: every key package is filled up to this many keys with random keys whose fields
+    # are drawn from the keys already published (docs/privacy.md, "Padding").
     min_keys_per_package: int = 140
+    # Thresholds (docs/privacy.md): staged uploads move into the published tables only in
+    # batches of at least this many uploads ...
+    min_uploads_per_batch: int = Field(default=10, ge=1)
+    # ... an hour's keys are held back and merged into a later package until at least this many
+    # real keys are pending (CWA's shifting policy: 140; with at most 15 keys per upload that is
+    # at least 10 uploads) ...
+    min_keys_to_publish: int = Field(default=140, ge=1)
+    # ... and check-in reports until they come from at least this many uploads.
+    min_uploads_to_publish_checkins: int = Field(default=5, ge=1)
     max_keys_per_file: int = 500_000
     min_published_trl: int = 3
     days_to_publish: int = 10

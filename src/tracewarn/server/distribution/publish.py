@@ -1,13 +1,18 @@
 """`publish`: cut hourly and daily signed key packages and hourly trace warning packages.
 
-Theory of operation (cwa-risk-and-checkins.md §4.3, gaen.md §3.5-3.6, §4.4):
+Theory of operation (cwa-risk-and-checkins.md §4.3, gaen.md §3.5-3.6, §4.4; docs/privacy.md):
 
-- A key belongs to the hour `distribution_hour` (set at upload: not before its expiry + 120 min)
-  and an hour is packaged only once it is over, so no package carries a key early.
-- An hour of fewer than `min_keys_per_package` (140) keys is padded with random keys that copy
-  the real keys' fields in turn. The padding is stored in the database before any file is
-  written, so a re-run after a crash builds the same hour again, and the daily package (the
-  union of its hours) repeats the hourly padding instead of revealing which keys were real.
+- First the staged uploads move into the published tables in one shuffled batch (`batch.py`),
+  then every hour from the watermark to the last complete hour is assigned its keys and
+  reports, thresholds and padding included, in one transaction (`assign.py`). A row's package
+  hour is set there, so publication follows what is not published yet, never a time taken at
+  upload, and the content of every package is in the database before any file is written: a
+  re-run after a crash writes the same files again.
+- A key belongs to the hour `package_hour`; it is released not before its expiry + 120 min and
+  an hour is packaged only once it is over, so no package carries a key early. Keys are sorted
+  by their bytes in the export; check-in reports are shuffled in every warning package.
+- The daily package is the union of its hours, so it repeats the hourly padding instead of
+  revealing which keys were real.
 - Files are written first, indexes last, each through the BlobStore's atomic put: a reader (or
   a crash at any instant) sees an index naming only complete files. What the indexes already
   name is what is done; everything else is redone on the next run, so no key is lost.
@@ -35,11 +40,13 @@ from tracewarn.protocol.presence.warning import encode_trace_warning_package
 from tracewarn.server.context import ServerContext
 from tracewarn.server.db import cross_process_lock
 from tracewarn.server.distribution import layout
+from tracewarn.server.distribution._random import shuffle
+from tracewarn.server.distribution.assign import assign_packages
+from tracewarn.server.distribution.batch import move_staged
 from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
 from tracewarn.server.models import CheckInReport, DiagnosisKey
-from tracewarn.server.submission.service import insert_keys
 
 __all__ = ["PublishReport", "cdn_encoding", "publish"]
 
@@ -57,6 +64,7 @@ class PublishReport:
     daily: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     padding_keys: int = 0
+    batch_uploads: int = 0
 
 
 def cdn_encoding(trl: int) -> tuple[int, int]:
@@ -73,7 +81,14 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         if isinstance(ctx.blobs, FilesystemBlobStore):
             ctx.blobs.remove_temporaries()
         report = PublishReport()
+        moved = move_staged(ctx)
+        report.batch_uploads = moved.uploads
+        assigned = assign_packages(ctx, current_hour=now // 3600)
+        report.padding_keys = assigned.padding_keys
         for region in ctx.settings.regions:
+            # Devices pin the signing keys before the first package exists (which, with the
+            # thresholds, can take a while): make sure every region has one from the first run.
+            _signers(ctx, region)
             _publish_keys(ctx, region, now, report)
             _publish_warnings(ctx, region, now, report)
         layout.write_json(ctx.blobs, layout.country_index(), list(ctx.settings.regions))
@@ -101,48 +116,39 @@ def _in_region(row: DiagnosisKey, region: str, home: str) -> bool:
 def _rows(
     session: Session, ctx: ServerContext, region: str, first_hour: int, end_hour: int
 ) -> list[DiagnosisKey]:
-    s = ctx.settings
     query = sa.select(DiagnosisKey).where(
-        DiagnosisKey.distribution_hour >= first_hour,
-        DiagnosisKey.distribution_hour < end_hour,
-        DiagnosisKey.transmission_risk_level >= s.min_published_trl,
+        DiagnosisKey.package_hour >= first_hour, DiagnosisKey.package_hour < end_hour
     )
-    rows = session.scalars(query).all()
     return [
-        r
-        for r in rows
-        if _in_region(r, region, s.home_region)
-        and r.distribution_hour - r.submission_hour <= s.days_to_publish * 24
+        r for r in session.scalars(query).all() if _in_region(r, region, ctx.settings.home_region)
     ]
 
 
 def _hours_with_keys(
     session: Session, ctx: ServerContext, region: str, first_hour: int, end_hour: int
 ) -> list[int]:
-    """Hours in [first_hour, end_hour) holding real keys for `region`, without loading the keys."""
+    """Hours in [first_hour, end_hour) whose package for `region` holds keys."""
     s = ctx.settings
     query = (
-        sa.select(DiagnosisKey.distribution_hour)
+        sa.select(DiagnosisKey.package_hour)
         .distinct()
-        .where(
-            DiagnosisKey.distribution_hour >= first_hour,
-            DiagnosisKey.distribution_hour < end_hour,
-            DiagnosisKey.is_padding.is_(False),
-            DiagnosisKey.transmission_risk_level >= s.min_published_trl,
-            DiagnosisKey.distribution_hour - DiagnosisKey.submission_hour <= s.days_to_publish * 24,
-        )
+        .where(DiagnosisKey.package_hour >= first_hour, DiagnosisKey.package_hour < end_hour)
     )
     if region != s.home_region:
+        # Padding rows carry their own region as origin; real rows go by consent and visits,
+        # confirmed exactly on the rows below (`contains` is a substring test).
         query = query.where(
-            DiagnosisKey.consent_to_federation.is_(True),
-            DiagnosisKey.visited_countries.contains(region),
+            sa.or_(
+                DiagnosisKey.origin_country == region,
+                sa.and_(
+                    DiagnosisKey.consent_to_federation.is_(True),
+                    DiagnosisKey.visited_countries.contains(region),
+                ),
+            )
         )
-    hours = {int(h) for h in session.scalars(query)}
+    hours = {int(h) for h in session.scalars(query) if h is not None}
     if region != s.home_region:
-        # `contains` is a substring test; confirm the exact country on the rows of each hour.
-        hours = {
-            h for h in hours if any(not r.is_padding for r in _rows(session, ctx, region, h, h + 1))
-        }
+        hours = {h for h in hours if _rows(session, ctx, region, h, h + 1)}
     return sorted(hours)
 
 
@@ -156,37 +162,6 @@ def _export_key(row: DiagnosisKey) -> ExportKey:
         report_type,
         dsos,
     )
-
-
-def _pad(
-    session: Session, ctx: ServerContext, region: str, hour: int, rows: list[DiagnosisKey]
-) -> int:
-    missing = ctx.settings.min_keys_per_package - len(rows)
-    real = [r for r in rows if not r.is_padding]
-    if missing <= 0 or not real:
-        return 0
-    data = ctx.random_bytes(16 * missing)
-    padding = []
-    for i in range(missing):
-        donor = real[i % len(real)]
-        padding.append(
-            {
-                "key_data": data[16 * i : 16 * i + 16],
-                "submission_type": donor.submission_type,
-                "rolling_start_interval_number": donor.rolling_start_interval_number,
-                "rolling_period": donor.rolling_period,
-                "transmission_risk_level": donor.transmission_risk_level,
-                "days_since_onset_of_symptoms": donor.days_since_onset_of_symptoms,
-                "submission_hour": donor.submission_hour,
-                "distribution_hour": hour,
-                "consent_to_federation": False,
-                "origin_country": region,
-                "visited_countries": region,
-                "is_padding": True,
-            }
-        )
-    insert_keys(session, padding)
-    return missing
 
 
 def _publish_keys(ctx: ServerContext, region: str, now: int, report: PublishReport) -> None:
@@ -210,9 +185,6 @@ def _publish_keys(ctx: ServerContext, region: str, now: int, report: PublishRepo
         for hour in day_hours:
             if hour % 24 in published:
                 continue
-            with ctx.sessions.begin() as session:
-                rows = _rows(session, ctx, region, hour, hour + 1)
-                report.padding_keys += _pad(session, ctx, region, hour, rows)
             with ctx.sessions() as session:
                 rows = _rows(session, ctx, region, hour, hour + 1)
             _write_package(
@@ -277,15 +249,16 @@ def _publish_warnings(ctx: ServerContext, region: str, now: int, report: Publish
         rows = session.scalars(
             sa.select(CheckInReport).where(
                 CheckInReport.region == region,
-                CheckInReport.submission_hour >= first_hour,
-                CheckInReport.submission_hour < current_hour,
+                CheckInReport.package_hour >= first_hour,
+                CheckInReport.package_hour < current_hour,
             )
         ).all()
     index = layout.read_json(ctx.blobs, layout.twp_index(region)) or {}
     latest = index.get("latest")
     by_hour: dict[int, list[ProtectedReport]] = defaultdict(list)
     for r in rows:
-        by_hour[r.submission_hour].append(
+        assert r.package_hour is not None
+        by_hour[r.package_hour].append(
             ProtectedReport(r.location_id_hash, r.iv, r.encrypted_check_in_record, r.mac)
         )
     if not by_hour and latest is None:
@@ -297,7 +270,10 @@ def _publish_warnings(ctx: ServerContext, region: str, now: int, report: Publish
     signers = _signers(ctx, region)
     # Devices fetch every hour from oldest to latest, so empty hours get (empty) packages too.
     for hour in range(start, current_hour):
-        export_bin = encode_trace_warning_package(hour, region, by_hour.get(hour, ()))
+        # A random order in every package: the order of a person's reports would chain their
+        # visits (docs/privacy.md, "Check-in packages").
+        reports = shuffle(by_hour.get(hour, []), ctx.random_bytes)
+        export_bin = encode_trace_warning_package(hour, region, reports)
         data = write_signed_zip(export_bin, signers)
         ctx.blobs.put(
             blob_name(layout.twp_path(region, hour)), data, content_type="application/zip"

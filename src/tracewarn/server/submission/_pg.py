@@ -1,7 +1,7 @@
-"""PostgreSQL upload in one statement: consume the TAN and store keys and reports atomically.
+"""PostgreSQL upload in one statement: consume the TAN and stage the upload atomically.
 
-Data-modifying CTEs run as one statement, so the TAN delete and both inserts commit or fail
-together; the inserts select from the DELETE's RETURNING, so nothing is stored unless this very
+Data-modifying CTEs run as one statement, so the TAN delete and the staging insert commit or
+fail together; the insert selects from the DELETE's RETURNING, so nothing is stored unless this very
 statement consumed the TAN (a racing upload with the same TAN waits on the row lock, then finds
 it gone and inserts nothing). The statement runs in autocommit mode: PostgreSQL commits it (and,
 with `synchronous_commit` on, flushes the WAL) before it answers, so a 2xx follows a durable
@@ -27,39 +27,16 @@ from sqlalchemy.engine import Engine
 __all__ = ["redeem_and_store_pg", "redeem_and_store_pg_async"]
 
 
-# Parameters are packed into a few scalars (keys' 16-byte data concatenated, integers as
-# comma-separated text, each report's 32+16+16+32 bytes concatenated) and unpacked by the
-# statement: adapting ten Python lists element by element was a sixth of an upload's CPU.
-# Validation guarantees the fixed sizes, so the packing is unambiguous.
+# The upload is staged as one packed row (staging.py); the INSERT selects from the DELETE's
+# RETURNING, so nothing is staged unless this very statement consumed the TAN.
 _SQL = """
 WITH t AS (
     DELETE FROM tan
     WHERE tan_hmac = %(tan_hmac)b AND kind = %(kind)s AND expires_at > %(now)s
     RETURNING 1 AS ok
-), k AS (
-    INSERT INTO diagnosis_key (
-        key_data, submission_type, rolling_start_interval_number, rolling_period,
-        transmission_risk_level, days_since_onset_of_symptoms, submission_hour,
-        distribution_hour, consent_to_federation, origin_country, visited_countries, is_padding
-    )
-    SELECT substring(%(key_data)b::bytea FROM (u.i * 16 - 15)::int FOR 16), %(submission_type)s,
-           u.rsin, u.period, u.trl, u.dsos, %(hour)s, u.distribution_hour, %(consent)s,
-           %(origin)s, %(visited)s, false
-    FROM unnest(
-        string_to_array(%(rsin)s, ',')::bigint[], string_to_array(%(period)s, ',')::int[],
-        string_to_array(%(trl)s, ',')::int[], string_to_array(%(dsos)s, ',')::int[],
-        string_to_array(%(distribution_hour)s, ',')::bigint[]
-    ) WITH ORDINALITY AS u(rsin, period, trl, dsos, distribution_hour, i)
-    WHERE EXISTS (SELECT 1 FROM t)
-    ON CONFLICT DO NOTHING
-), r AS (
-    INSERT INTO checkin_report (
-        location_id_hash, iv, encrypted_check_in_record, mac, region, submission_hour
-    )
-    SELECT substring(p.b FROM g * 96 - 95 FOR 32), substring(p.b FROM g * 96 - 63 FOR 16),
-           substring(p.b FROM g * 96 - 47 FOR 16), substring(p.b FROM g * 96 - 31 FOR 32),
-           %(region)s, %(hour)s
-    FROM (SELECT %(reports)b::bytea AS b) AS p, generate_series(1, length(p.b) / 96) AS g
+), s AS (
+    INSERT INTO staged_upload (id, hour, payload)
+    SELECT %(id)b, %(hour)s, %(payload)b
     WHERE EXISTS (SELECT 1 FROM t)
 )
 SELECT count(*) FROM t

@@ -1,13 +1,12 @@
-"""Storing a validated submission: keys held back until expired, reports by upload hour.
+"""Storing a validated submission: the TAN consumed and the upload staged, in one transaction.
 
-The upload time is kept only as the hour (CWA's `submission_timestamp`), and a key still valid
-at upload gets a `distribution_hour` after its expiry plus the expiry policy (120 min), so no
+The upload lands in the staging area (`staging.py`) as one row; the publisher moves staged
+uploads in shuffled batches into the published tables (`distribution.batch`), where a key still
+valid at upload gets a release hour after its expiry plus the expiry policy (120 min), so no
 package can carry it earlier (cwa-risk-and-checkins.md §4.3, gaen.md §4.4).
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from tracewarn.protocol.verification import is_uuid4
 from tracewarn.server.context import ServerContext
-from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.models import DiagnosisKey, StagedUpload
 from tracewarn.server.submission._pg import redeem_and_store_pg, redeem_and_store_pg_async
-from tracewarn.server.submission.validation import AcceptedKey, ValidSubmission
+from tracewarn.server.submission.staging import pack_upload
+from tracewarn.server.submission.validation import ValidSubmission
 from tracewarn.server.verification.service import TanKind, redeem_tan
 
 __all__ = [
@@ -61,50 +61,14 @@ def insert_keys(session: Session | Connection, rows: list[dict[str, object]]) ->
         session.execute(sa.insert(table), rows)
 
 
-def _key_row(
-    key: AcceptedKey, valid: ValidSubmission, ctx: ServerContext, hour: int
-) -> dict[str, object]:
-    return {
-        "key_data": key.key_data,
-        "submission_type": valid.submission_type,
-        "rolling_start_interval_number": key.rolling_start_interval_number,
-        "rolling_period": key.rolling_period,
-        "transmission_risk_level": key.transmission_risk_level,
-        "days_since_onset_of_symptoms": key.days_since_onset_of_symptoms,
-        "submission_hour": hour,
-        "distribution_hour": distribution_hour(
-            key.rolling_start_interval_number,
-            key.rolling_period,
-            submission_hour=hour,
-            expiry_policy_minutes=ctx.settings.expiry_policy_minutes,
-        ),
-        "consent_to_federation": valid.consent_to_federation,
-        "origin_country": valid.origin,
-        "visited_countries": ",".join(valid.visited_countries),
-        "is_padding": False,
-    }
-
-
 def store_submission(
     session: Session | Connection, ctx: ServerContext, valid: ValidSubmission
 ) -> None:
-    hour = ctx.now() // 3600
-    insert_keys(session, [_key_row(k, valid, ctx, hour) for k in valid.keys])
-    if valid.reports:
-        session.execute(
-            sa.insert(CheckInReport),
-            [
-                {
-                    "location_id_hash": r.location_id_hash,
-                    "iv": r.iv,
-                    "encrypted_check_in_record": r.encrypted_check_in_record,
-                    "mac": r.mac,
-                    "region": ctx.settings.home_region,
-                    "submission_hour": hour,
-                }
-                for r in valid.reports
-            ],
-        )
+    """Stage `valid`: one row, random id, the upload hour only as a lower bound (staging.py)."""
+    session.execute(
+        sa.insert(StagedUpload),
+        {"id": ctx.random_bytes(16), "hour": ctx.now() // 3600, "payload": pack_upload(valid)},
+    )
 
 
 def redeem_and_store(
@@ -145,38 +109,11 @@ def _pg_params(
     ctx: ServerContext, tan: str, kind: TanKind, valid: ValidSubmission
 ) -> dict[str, object]:
     now = ctx.now()
-    hour = now // 3600
-    policy = ctx.settings.expiry_policy_minutes
-    keys, reports = valid.keys, valid.reports
     return {
         "tan_hmac": ctx.box.mac("tan", tan),
         "kind": kind.value,
         "now": now,
-        "submission_type": valid.submission_type,
-        "hour": hour,
-        "consent": valid.consent_to_federation,
-        "origin": valid.origin,
-        "visited": ",".join(valid.visited_countries),
-        "key_data": b"".join(k.key_data for k in keys),
-        "rsin": _ints(k.rolling_start_interval_number for k in keys),
-        "period": _ints(k.rolling_period for k in keys),
-        "trl": _ints(k.transmission_risk_level for k in keys),
-        "dsos": _ints(k.days_since_onset_of_symptoms for k in keys),
-        "distribution_hour": _ints(
-            distribution_hour(
-                k.rolling_start_interval_number,
-                k.rolling_period,
-                submission_hour=hour,
-                expiry_policy_minutes=policy,
-            )
-            for k in keys
-        ),
-        "region": ctx.settings.home_region,
-        "reports": b"".join(
-            r.location_id_hash + r.iv + r.encrypted_check_in_record + r.mac for r in reports
-        ),
+        "id": ctx.random_bytes(16),
+        "hour": now // 3600,
+        "payload": pack_upload(valid),
     }
-
-
-def _ints(values: Iterable[int]) -> str:
-    return ",".join(map(str, values))

@@ -34,6 +34,7 @@ __all__ = [
     "TanKind",
     "TestResult",
     "authenticate_api_key",
+    "coarse_time",
     "create_api_key",
     "create_teletan",
     "issue_tan",
@@ -73,9 +74,21 @@ _LAB_RESULTS = {
 }
 
 
+def coarse_time(now: int, *, lifetime: float = 0.0) -> int:
+    """`now` (+ `lifetime` seconds) rounded to the hour: down for a creation time, up for an
+    expiry. Stored times then say at most which hour something happened, never the second that
+    would line up a code's redemption with a token's creation or a TAN with an upload."""
+    if lifetime <= 0:
+        return now - now % 3600
+    return -(-(now + int(lifetime)) // 3600) * 3600
+
+
 class TanKind(enum.StrEnum):
     SUBMISSION = "submission"
     HOST_WARNING = "host_warning"
+
+
+_REDEEMED = {"guid_pcr": TestResult.PCR_OR_RAT_REDEEMED, "guid_rat": TestResult.RAT_REDEEMED}
 
 
 def create_api_key(session: Session, ctx: ServerContext, *, kind: str, label: str) -> str:
@@ -88,7 +101,7 @@ def create_api_key(session: Session, ctx: ServerContext, *, kind: str, label: st
             key_hmac=ctx.box.mac("api-key", secret),
             kind=kind,
             label=label[:100],
-            created_at=ctx.now(),
+            created_at=coarse_time(ctx.now()),
             revoked=False,
         )
     )
@@ -135,12 +148,12 @@ def report_lab_result(
         row.test_result = int(value)
         return code, value, row.expires_at
     guid = make_test_guid(ctx.random_bytes(GUID_RANDOM_BYTES))
-    expires = now + int(ctx.settings.code_lifetime_hours * 3600)
+    expires = coarse_time(now, lifetime=ctx.settings.code_lifetime_hours * 3600)
     session.add(
         TestCode(
             code_hmac=ctx.box.mac("guid", hash_test_guid(guid)),
             test_result=int(value),
-            created_at=now,
+            created_at=coarse_time(now),
             expires_at=expires,
             redeemed=False,
         )
@@ -153,7 +166,9 @@ def create_teletan(session: Session, ctx: ServerContext, *, event: bool) -> tupl
     now = ctx.now()
     recent = (
         session.scalar(
-            sa.select(sa.func.count()).select_from(TeleTan).where(TeleTan.created_at > now - 3600)
+            sa.select(sa.func.count())
+            .select_from(TeleTan)
+            .where(TeleTan.created_at >= coarse_time(now))
         )
         or 0
     )
@@ -170,12 +185,12 @@ def create_teletan(session: Session, ctx: ServerContext, *, event: bool) -> tupl
         if event
         else ctx.settings.teletan_lifetime_minutes * 60
     )
-    expires = now + int(lifetime)
+    expires = coarse_time(now, lifetime=lifetime)
     session.add(
         TeleTan(
             teletan_hmac=ctx.box.mac("teletan", teletan),
             kind="event" if event else "test",
-            created_at=now,
+            created_at=coarse_time(now),
             expires_at=expires,
         )
     )
@@ -226,14 +241,14 @@ def _new_token(
     session: Session, ctx: ServerContext, *, key_type: str, test_code_id: int | None, now: int
 ) -> str:
     token = make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES))
-    expires = now + int(ctx.settings.registration_token_lifetime_days * 86400)
+    expires = coarse_time(now, lifetime=ctx.settings.registration_token_lifetime_days * 86400)
     session.add(
         RegistrationToken(
             token_hmac=ctx.box.mac("token", token),
             key_type=key_type,
             test_code_id=test_code_id,
             tans_issued=0,
-            created_at=now,
+            created_at=coarse_time(now),
             expires_at=expires,
         )
     )
@@ -256,6 +271,9 @@ def _token_row(
 def test_result_of(session: Session, ctx: ServerContext, *, token: str) -> TestResult:
     """The current result behind a registration token; teleTAN registrations count as positive."""
     row = _token_row(session, ctx, token, lock=False)
+    if row.key_type in _REDEEMED:
+        # The link to the test was cleared when the TAN was issued (see `issue_tan`).
+        return _REDEEMED[row.key_type]
     if row.test_code_id is None:
         return TestResult.PCR_POSITIVE
     code = session.get(TestCode, row.test_code_id)
@@ -282,6 +300,11 @@ def issue_tan(session: Session, ctx: ServerContext, *, token: str) -> str:
         code = session.get(TestCode, row.test_code_id)
         if code is None or code.test_result not in POSITIVE_RESULTS:
             raise Problem(400, "not-positive", "no positive test result for this registration")
+        # Forget which test this token belongs to: from now on nothing in the database leads
+        # from a lab's code to the token whose TAN uploads keys. What the result poll still
+        # needs (PCR or RAT, for the REDEEMED code) is kept in the key type.
+        row.key_type = "guid_rat" if code.test_result >= TestResult.RAT_PENDING else "guid_pcr"
+        row.test_code_id = None
     row.tans_issued += 1
     kind = TanKind.HOST_WARNING if row.key_type == "event_teletan" else TanKind.SUBMISSION
     tan = make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES))
@@ -290,8 +313,8 @@ def issue_tan(session: Session, ctx: ServerContext, *, token: str) -> str:
         Tan(
             tan_hmac=ctx.box.mac("tan", tan),
             kind=kind.value,
-            created_at=now,
-            expires_at=now + int(ctx.settings.tan_lifetime_days * 86400),
+            created_at=coarse_time(now),
+            expires_at=coarse_time(now, lifetime=ctx.settings.tan_lifetime_days * 86400),
         )
     )
     return tan
