@@ -84,7 +84,9 @@ class Presence:
         """Today's visits of people not staying home; keeps app users' check-ins."""
         p, rng = self.p, self._rng
         n = self.people.n
-        who = np.nonzero((rng.random(n) < p.place_visit_probability) & ~away)[0]
+        # Plans are drawn independently of who stays home, then those at home drop out, so
+        # paired runs (with and without the app) keep everyone else's visits.
+        who = np.nonzero(rng.random(n) < p.place_visit_probability)[0]
         kind = rng.choice(3, size=len(who), p=np.array(p.place_kind_share))
         first = np.searchsorted(self.kind, kind, side="left")
         size = np.bincount(self.kind, minlength=3)[kind]
@@ -92,7 +94,8 @@ class Presence:
         minutes = np.array(p.place_minutes)[kind] * rng.lognormal(0.0, 0.4, len(who))
         start = day * DAY + rng.integers(7 * 3600, 21 * 3600, len(who))
         end = start + np.maximum(60, (minutes * 60).astype(np.int64))
-        visits = Visits(who, place, start, end)
+        go = ~away[who]
+        visits = Visits(who[go], place[go], start[go], end[go])
         mine = self.checks_in[visits.person]
         self._check_ins[day] = Visits(
             visits.person[mine], visits.place[mine], visits.start[mine], visits.end[mine]
