@@ -61,6 +61,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
         lab_key = service.create_api_key(session, ctx, kind="lab", label="cli test")
         create_signing_key(session, ctx, region="DE")
     monkeypatch.setattr(device_commands, "_open_client", lambda _url: asgi_client(app_))
+    # The device waits 0.5-2.5 s before each report request (docs/device.md); CI does not.
+    from tracewarn.device import device as device_module
+
+    monkeypatch.setattr(device_module, "_wall_sleep", lambda _seconds: None)
     yield {"app": app_, "clock": clock, "lab_key": lab_key, "ctx": ctx}
     ctx.engine.dispose()
 
@@ -143,12 +147,14 @@ def test_checkin_and_bad_input(server: dict[str, Any], tmp_path: Path) -> None:
         ["observe", "--dir", phone, "--rpi", "zz", "--aem", "00", "--rssi", "-60"],
         ["observe", "--dir", phone, "--rpi", "00" * 16, "--aem", "00" * 4, "--rssi", "-300"],
         ["report", "--dir", phone],
-        ["report", "--dir", phone, "--code", "x", "--symptoms", "sneezing"],
         ["status", "--dir", str(tmp_path / "nobody")],
         ["checkin", url, "--dir", phone, "--start", "yesterday"],
     ):
         result = runner.invoke(app, ["device", *args])
         assert isinstance(result.exception, BadInput), (args, result.output)
+    # A choice outside the list is a usage error (exit 2) before anything runs.
+    sneezing = ["device", "report", "--dir", phone, "--code", "x", "--symptoms", "sneezing"]
+    assert runner.invoke(app, sneezing).exit_code == 2
 
 
 def test_a_backend_refusal_is_one_line_and_exit_2(server: dict[str, Any], tmp_path: Path) -> None:

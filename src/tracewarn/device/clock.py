@@ -60,6 +60,10 @@ class ManualClock:
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
 
+    def sleep(self, seconds: float) -> None:
+        """Waiting on a manual clock moves it on; nothing really sleeps."""
+        self._now += dt.timedelta(seconds=seconds)
+
 
 class SystemRandomness:
     """The operating system's CSPRNG: the only source a real device may use."""

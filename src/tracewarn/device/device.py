@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from tracewarn.protocol.gaen.keys import (
     rolling_proximity_identifiers,
 )
 from tracewarn.protocol.presence.checkin import check_in as presence_check_in
-from tracewarn.protocol.presence.qr import parse_qr_url
+from tracewarn.protocol.presence.qr import parse_qr_url, require_supported_version
 from tracewarn.protocol.presence.risk_vector import SymptomAnswer
 from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
@@ -46,6 +47,14 @@ from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
 __all__ = ["POSITIVE_RESULTS", "DeviceConfig", "ReportRefused", "VirtualDevice"]
 
 POSITIVE_RESULTS = (2, 7)  # CWA result codes PCR_POSITIVE, RAT_POSITIVE
+# Wait before each request of a report, real or fake: uniform in this range (seconds), drawn
+# from the device's randomness. Real and fake reports then have the same gaps, so the timing of
+# the four requests cannot tell them apart (docs/privacy.md, "Fake uploads").
+STEP_WAIT_SECONDS = (0.5, 2.5)
+
+
+def _wall_sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 class ReportRefused(Exception):  # noqa: N818 - reads as what happened
@@ -75,10 +84,15 @@ class VirtualDevice:
         clock: Clock,
         randomness: Randomness,
         config: DeviceConfig | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.randomness = randomness
+        # How the device waits between report steps: the given function, else the clock's own
+        # `sleep` (a ManualClock just advances, so simulations and tests never really sleep),
+        # else the wall clock.
+        self._sleep: Callable[[float], None] = sleep or getattr(clock, "sleep", None) or _wall_sleep
         saved = store.get_meta("config")
         if config is None:
             config = DeviceConfig(**saved) if saved else DeviceConfig()
@@ -160,7 +174,7 @@ class VirtualDevice:
         self, qr_url: str, *, start: int | None = None, end: int | None = None
     ) -> StoredCheckIn:
         """Scan a QR code (validated as CWA §3.3) and store the stay; end defaults as CWA does."""
-        scanned = parse_qr_url(qr_url)
+        scanned = require_supported_version(parse_qr_url(qr_url))
         begin = self.now() if start is None else start
         planned = presence_check_in(scanned.payload, begin)
         finish = planned.end if end is None else end
@@ -185,16 +199,19 @@ class VirtualDevice:
         teletan: str | None = None,
         answer: SymptomAnswer = SymptomAnswer.NO_INFORMATION,
         onset: dt.date | None = None,
+        consent_to_federation: bool = False,
     ) -> dict[str, Any]:
         """Upload keys and check-ins after a positive test (CWA verification + submission).
 
         `guid` is the code from the lab (its SHA-256 registers the test; the test result must
         be positive); a `teletan` from the hotline needs no result check. `answer` and `onset`
         are the symptom questions: they set each key's days since onset and each check-in's TRL.
+        `consent_to_federation`: the keys may also go to other regions (docs/federation.md).
         """
         if (guid is None) == (teletan is None):
             raise ValueError("report needs exactly one of a lab code (guid) or a teleTAN")
         backend = Backend(client)
+        self._wait()
         # A TAN whose upload failed (network, server) is kept and used again: the code that
         # produced it cannot be registered a second time.
         tan = self.store.get_meta("pending_tan")
@@ -215,14 +232,21 @@ class VirtualDevice:
             onset_day=onset_day,
             region=self.config.region,
             random_bytes=self.randomness.token_bytes,
+            consent_to_federation=consent_to_federation,
         )
+        self._wait()
         backend.submit(tan, payload)
         self.store.set_meta("pending_tan", None)
         self.store.mark_submitted(c.id for c in stored)
         sent = submission_pb2.SubmissionPayload.FromString(payload)
+        hours = sorted(_release_hour(k.rolling_start_interval_number, k.rolling_period, self.now())
+                       for k in sent.keys)  # fmt: skip
         summary = {
             "reported_at": self.now(),
             "keys": len(sent.keys),
+            # When the backend may publish them: an hour's package is cut once the hour is over.
+            "first_keys_published_after": _iso((hours[0] + 1) * 3600) if hours else None,
+            "last_key_published_after": _iso((hours[-1] + 1) * 3600) if hours else None,
             "check_ins": len(stored),
             "check_in_reports": len(sent.checkInProtectedReports),
         }
@@ -230,21 +254,39 @@ class VirtualDevice:
         return summary
 
     def _tan(self, backend: Backend, guid: str | None, teletan: str | None) -> str:
+        # Four requests in a fixed order with a random wait before each, whatever the code: a
+        # teleTAN registration polls its (positive) result too, so every report, real or fake,
+        # has the same shape on the wire.
         if guid is not None:
             token = backend.registration_token("GUID", hashlib.sha256(guid.encode()).hexdigest())
-            result = backend.test_result(token)
-            if result not in POSITIVE_RESULTS:
-                raise ReportRefused(f"the test result is not positive (result code {result})")
         else:
             token = backend.registration_token("TELETAN", str(teletan))
+        self._wait()
+        result = backend.test_result(token)
+        if guid is not None and result not in POSITIVE_RESULTS:
+            raise ReportRefused(f"the test result is not positive (result code {result})")
+        self._wait()
         return backend.tan(token)
 
     def fake_report(self, client: httpx.Client) -> None:
-        """The same three requests as `report`, marked `cwa-fake: 1`, same sizes (CWA §4.2)."""
+        """The same four requests as `report`, in the same order, with the same random waits
+        and body sizes, marked `cwa-fake: 1` (CWA §4.2; DP-3T operational security, dummy
+        uploads)."""
         backend = Backend(client)
+        self._wait()
         token = backend.registration_token("GUID", self.randomness.token_bytes(32).hex(), fake=True)
+        self._wait()
+        backend.test_result(token, fake=True)
+        self._wait()
         tan = backend.tan(token, fake=True)
-        backend.submit(tan, fake_submission(self.randomness.token_bytes), fake=True)
+        body = fake_submission(self.randomness.token_bytes)  # built where `report` builds its own
+        self._wait()
+        backend.submit(tan, body, fake=True)
+
+    def _wait(self) -> None:
+        low, high = STEP_WAIT_SECONDS
+        draw = int.from_bytes(self.randomness.token_bytes(4), "big") / 2**32
+        self._sleep(low + (high - low) * draw)
 
     def maybe_fake_report(self, client: httpx.Client, probability: float) -> bool:
         """Send a fake report with `probability` (drawn from the device's randomness)."""
@@ -281,3 +323,14 @@ def _config_json(config: DeviceConfig) -> dict[str, Any]:
         "tx_power": config.tx_power,
         "calibration_confidence": config.calibration_confidence,
     }
+
+
+# The backend's expiry policy (CWA: a key is published no earlier than 120 minutes after it
+# expired; `TRACEWARN_EXPIRY_POLICY_MINUTES` on our server), as the phone assumes it.
+_EXPIRY_POLICY_SECONDS = 120 * 60
+
+
+def _release_hour(rolling_start: int, rolling_period: int, now: int) -> int:
+    """The hour (since the epoch) whose package may first carry this key, as the server rules."""
+    release = (rolling_start + rolling_period) * 600 + _EXPIRY_POLICY_SECONDS
+    return max(now // 3600, -(-release // 3600))

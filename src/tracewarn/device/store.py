@@ -1,11 +1,15 @@
 """The device's local store: one SQLite file, sensitive values sealed with the device key.
 
 Theory of operation. Every row that says anything about the user (own keys, what was observed,
-where they checked in, warnings received) is stored as one AES-GCM blob (see `_sealing`). The only
-cleartext column is the UTC day number of a row, kept so that the 14-day retention can delete
-old rows with one indexed statement on every write, without the key. Someone holding only the
-database file learns how many rows exist per day and nothing else; someone holding both the
-database and the key file (i.e. the unlocked phone) learns everything, as on a real phone.
+where they checked in, warnings received) is stored as one AES-GCM blob (see `_sealing`), padded
+to a size bucket. The only cleartext column is the UTC day number of a row, kept so that the
+14-day retention can delete old rows with one indexed statement on every write, without the
+key. Settings and sync state (`meta`) are a fixed set of rows created when the store is created
+(`META_NAMES`, each sealed `null` until set, never deleted) under keyed-hash names, so the file
+does not say which settings exist, e.g. whether the phone ever reported. Someone holding only
+the database file learns how many rows exist per day and their sizes to within a factor of two,
+and nothing else; someone holding both the database and the key file (i.e. the unlocked phone)
+learns everything, as on a real phone.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tracewarn.device.clock import Clock, Randomness
 from tracewarn.protocol.gaen.keys import EKROLLING_PERIOD, TemporaryExposureKey
 
 __all__ = [
+    "META_NAMES",
     "OBSERVATION_DTYPE",
     "RETENTION_DAYS",
     "DeviceStore",
@@ -41,6 +46,19 @@ RETENTION_DAYS = 14
 DB_NAME = "device.db"
 KEY_NAME = "device.key"
 _DATED_TABLES = ("teks", "observations", "checkins", "notifications")
+# Every setting the app keeps: all exist from the start, so their presence says nothing.
+META_NAMES = (
+    "config",
+    "exposure_window_keys",
+    "exposure_windows",
+    "pending_tan",
+    "reported",
+    "risk",
+    "server_url",
+    "signing_keys",
+    "sync",
+    "warnings",
+)
 _OBSERVATION = struct.Struct("<16s4sqb")
 # The same 29-byte layout as a numpy record, for simulators that build observations in bulk.
 OBSERVATION_DTYPE = np.dtype([("rpi", "S16"), ("aem", "S4"), ("time", "<i8"), ("rssi", "i1")])
@@ -57,6 +75,10 @@ CREATE INDEX IF NOT EXISTS checkins_day ON checkins(day);
 CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY, day INTEGER NOT NULL,
     sealed BLOB NOT NULL);
 """
+
+
+def _is_name_id(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
 
 
 def day_number(moment: dt.datetime | int) -> int:
@@ -94,6 +116,33 @@ class DeviceStore:
         self._conn = conn
         self._sealer = sealer
         self._clock = clock
+        self._install_meta()
+
+    def _install_meta(self) -> None:
+        """Create the fixed meta rows; rename rows of older stores that used clear names."""
+        rows = self._conn.execute("SELECT name, sealed FROM meta").fetchall()
+        ids = {name for name, _ in rows}
+        self._conn.execute("BEGIN")
+        try:
+            for name, sealed in rows:
+                if name in META_NAMES or not _is_name_id(name):
+                    value = self._sealer.open("meta:" + name, 0, sealed)
+                    self._conn.execute("DELETE FROM meta WHERE name = ?", (name,))
+                    self._put_meta(name, value)
+                    ids.add(self._sealer.name_id(name))
+            for name in META_NAMES:
+                if self._sealer.name_id(name) not in ids:
+                    self._put_meta(name, b"null")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _put_meta(self, name: str, plaintext: bytes) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO meta (name, sealed) VALUES (?, ?)",
+            (self._sealer.name_id(name), self._sealer.seal("meta:" + name, 0, plaintext)),
+        )
 
     @classmethod
     def open(
@@ -110,6 +159,9 @@ class DeviceStore:
         # write, never corrupt the file, and commits do not wait for the disk.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        # Overwrite deleted rows (expired days, replaced settings) instead of leaving them in
+        # free pages of the file.
+        conn.execute("PRAGMA secure_delete=ON")
         conn.executescript(_SCHEMA)
         return cls(conn, Sealer(key, randomness), clock)
 
@@ -141,15 +193,17 @@ class DeviceStore:
     # -- settings and sync state -------------------------------------------------------------
 
     def get_meta(self, name: str) -> Any:
-        row = self._conn.execute("SELECT sealed FROM meta WHERE name = ?", (name,)).fetchone()
+        row = self._conn.execute(
+            "SELECT sealed FROM meta WHERE name = ?", (self._sealer.name_id(name),)
+        ).fetchone()
         if row is None:
             return None
         return json.loads(self._sealer.open("meta:" + name, 0, row[0]))
 
     def set_meta(self, name: str, value: Any) -> None:
-        sealed = self._sealer.seal("meta:" + name, 0, json.dumps(value).encode())
-        with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (name, sealed) VALUES (?, ?)", (name, sealed))
+        """Store a setting; `None` seals `null` in the same row (rows are never deleted)."""
+        with self._write():
+            self._put_meta(name, json.dumps(value).encode())
 
     # -- own temporary exposure keys ---------------------------------------------------------
 

@@ -16,6 +16,8 @@ __all__ = [
     "Base",
     "CheckInReport",
     "DiagnosisKey",
+    "FederationBatch",
+    "FederationSent",
     "PublicationState",
     "RegistrationToken",
     "SigningKey",
@@ -23,6 +25,8 @@ __all__ = [
     "Tan",
     "TeleTan",
     "TestCode",
+    "WebSession",
+    "WebUser",
 ]
 
 
@@ -40,6 +44,10 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The first characters of the key ("tw_" + 6 hex digits = 24 of its 192 random bits), so an
+    # operator can tell keys apart in `server list-api-keys` and revoke one by what a lab reads
+    # out; NULL for keys created before it was kept.
+    key_prefix: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class TestCode(Base):
@@ -182,3 +190,56 @@ class SigningKey(Base):
     retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (Index("uq_signing_key_version", "region", "key_version", unique=True),)
+
+
+class FederationSent(Base):
+    """A local key already uploaded to the federation gateway (in the batch `batch_tag`)."""
+
+    __tablename__ = "federation_sent"
+    key_data: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    submission_type: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_tag: Mapped[str] = mapped_column(String(100))
+    sent_hour: Mapped[int] = mapped_column(BigInteger)
+
+
+class FederationBatch(Base):
+    """A gateway download batch this member has imported (or given up on); one per tag.
+
+    Written in the same transaction as the batch's keys, so an import interrupted at any point
+    is either complete or redone from scratch on the next run.
+    """
+
+    __tablename__ = "federation_batch"
+    batch_tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(24))
+    keys_imported: Mapped[int] = mapped_column(Integer)
+    keys_rejected: Mapped[int] = mapped_column(Integer)
+    next_tag: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    processed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebUser(Base):
+    """A portal account of health-authority staff (lab, hotline, admin); never a citizen.
+
+    Only the Argon2 hash of the password is kept (`tracewarn server create-user`).
+    """
+
+    __tablename__ = "web_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A signed-in portal session, reachable only by the HMAC of its cookie value."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hmac: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)

@@ -80,7 +80,7 @@ def cleanup(ctx: ServerContext, *, now: int | None = None) -> CleanupReport:
                 sa.delete(Tan).where(sa.or_(Tan.expires_at <= now, Tan.created_at < cutoff))
             )
         )
-    for region in ctx.settings.regions:
+    for region in ctx.settings.published_regions:
         out.files += _cleanup_keys(ctx, region, cutoff_hour)
         out.files += _cleanup_warnings(ctx, region, cutoff_hour)
     return out

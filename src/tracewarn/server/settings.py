@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # HMAC key for codes, tokens and API keys; all workers and hosts must share it.
     server_secret: SecretStr | None = None
 
+    # Public base URL of this backend (e.g. https://tracewarn.example): check-in posters made at
+    # /venue point at <public_url>/c; default is the URL the request came to.
+    public_url: str | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -100,6 +104,18 @@ class Settings(BaseSettings):
     retention_days: int = 14
     publish_interval_seconds: float = 600.0
 
+    # Federation (docs/federation.md): the gateway, this member's certificates and batch sizes.
+    federation_gateway_url: str | None = None
+    # Directory from `tracewarn gateway member`: auth.pem/.key, signing.pem/.key, anchor.pem.
+    federation_dir: Path | None = None
+    # Local use only (no TLS terminator): send the X-SSL-Client-* headers naming auth.pem.
+    federation_identity_headers: bool = False
+    federation_min_batch_keys: int = Field(default=140, ge=1)
+    federation_max_batch_keys: int = Field(default=4000, ge=1, le=5000)
+    # Also publish the union of every region's keys under this name (CWA's `EUR`), if set.
+    federation_eur_package: str | None = None
+    federation_interval_seconds: float = 300.0
+
     # In-memory rate limits per window (per-client key is a keyed hash, never persisted).
     rate_limit_window_seconds: float = 60.0
     rate_limit_per_client: int = 60
@@ -118,6 +134,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{code!r} is not an upper-case country or region code")
         return value
 
+    @field_validator("federation_eur_package")
+    @classmethod
+    def _eur_code(cls, value: str | None) -> str | None:
+        if value is not None:
+            cls._country_codes([value])
+        return value
+
     @field_validator("regions")
     @classmethod
     def _non_empty(cls, value: list[str]) -> list[str]:
@@ -133,6 +156,12 @@ class Settings(BaseSettings):
     def countries(self) -> list[str]:
         """Countries a submission may name as visited: the regions plus any extra configured."""
         return list(dict.fromkeys([*self.regions, *self.supported_countries]))
+
+    @property
+    def published_regions(self) -> list[str]:
+        """Regions with packages: the configured ones plus the federation-wide union, if set."""
+        extra = [self.federation_eur_package] if self.federation_eur_package else []
+        return list(dict.fromkeys([*self.regions, *extra]))
 
     @property
     def resolved_database_url(self) -> str:

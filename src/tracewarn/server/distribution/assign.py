@@ -32,6 +32,7 @@ from tracewarn.server.distribution.batch import (
     get_state,
     set_state,
 )
+from tracewarn.server.federation.publishing import publishes_in
 from tracewarn.server.models import CheckInReport, DiagnosisKey
 from tracewarn.server.submission.service import distribution_hour, insert_keys
 
@@ -124,17 +125,27 @@ def _pad_hour(conn: Connection, ctx: ServerContext, hour: int) -> int:
     """Pad every region's package of `hour` that has real keys up to `min_keys_per_package`."""
     s = ctx.settings
     rows = conn.execute(
-        sa.select(DiagnosisKey.consent_to_federation, DiagnosisKey.visited_countries).where(
-            DiagnosisKey.package_hour == hour, DiagnosisKey.is_padding.is_(False)
-        )
+        sa.select(
+            DiagnosisKey.consent_to_federation,
+            DiagnosisKey.visited_countries,
+            DiagnosisKey.origin_country,
+        ).where(DiagnosisKey.package_hour == hour, DiagnosisKey.is_padding.is_(False))
     ).all()
     shapes: list[_Shape] | None = None
     added = 0
-    for region in s.regions:
+    for region in s.published_regions:
         real = sum(
             1
-            for consent, visited in rows
-            if region == s.home_region or (consent and region in visited.split(","))
+            for consent, visited, origin in rows
+            if publishes_in(
+                region,
+                origin=origin,
+                visited=visited,
+                consent=consent,
+                is_padding=False,
+                home=s.home_region,
+                eur=s.federation_eur_package,
+            )
         )
         missing = s.min_keys_per_package - real
         if real == 0 or missing <= 0:

@@ -46,7 +46,10 @@ from tracewarn.server.distribution.batch import move_staged
 from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
+from tracewarn.server.federation.publishing import publishes_in
+from tracewarn.server.health import record_publish
 from tracewarn.server.models import CheckInReport, DiagnosisKey
+from tracewarn.server.settings import Settings
 
 __all__ = ["PublishReport", "cdn_encoding", "publish"]
 
@@ -85,15 +88,16 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         report.batch_uploads = moved.uploads
         assigned = assign_packages(ctx, current_hour=now // 3600)
         report.padding_keys = assigned.padding_keys
-        for region in ctx.settings.regions:
+        for region in ctx.settings.published_regions:
             # Devices pin the signing keys before the first package exists (which, with the
             # thresholds, can take a while): make sure every region has one from the first run.
             _signers(ctx, region)
             _publish_keys(ctx, region, now, report)
             _publish_warnings(ctx, region, now, report)
-        layout.write_json(ctx.blobs, layout.country_index(), list(ctx.settings.regions))
+        layout.write_json(ctx.blobs, layout.country_index(), ctx.settings.published_regions)
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
+        record_publish(ctx, published_up_to=now)  # for /healthz's "last publish age"
         return report
 
 
@@ -105,11 +109,15 @@ def _signers(ctx: ServerContext, region: str) -> list[ExportSigner]:
         ]
 
 
-def _in_region(row: DiagnosisKey, region: str, home: str) -> bool:
-    if row.is_padding:
-        return row.origin_country == region
-    return region == home or (
-        row.consent_to_federation and region in row.visited_countries.split(",")
+def _in_region(row: DiagnosisKey, region: str, settings: Settings) -> bool:
+    return publishes_in(
+        region,
+        origin=row.origin_country,
+        visited=row.visited_countries,
+        consent=row.consent_to_federation,
+        is_padding=row.is_padding,
+        home=settings.home_region,
+        eur=settings.federation_eur_package,
     )
 
 
@@ -119,9 +127,7 @@ def _rows(
     query = sa.select(DiagnosisKey).where(
         DiagnosisKey.package_hour >= first_hour, DiagnosisKey.package_hour < end_hour
     )
-    return [
-        r for r in session.scalars(query).all() if _in_region(r, region, ctx.settings.home_region)
-    ]
+    return [r for r in session.scalars(query).all() if _in_region(r, region, ctx.settings)]
 
 
 def _hours_with_keys(
@@ -134,21 +140,19 @@ def _hours_with_keys(
         .distinct()
         .where(DiagnosisKey.package_hour >= first_hour, DiagnosisKey.package_hour < end_hour)
     )
-    if region != s.home_region:
-        # Padding rows carry their own region as origin; real rows go by consent and visits,
-        # confirmed exactly on the rows below (`contains` is a substring test).
+    if region != s.home_region and region != s.federation_eur_package:
+        # Padding rows carry their own region as origin; real rows go by origin, consent and
+        # visits (`publishes_in`), confirmed exactly on the rows below (`contains` is a
+        # substring test).
         query = query.where(
             sa.or_(
                 DiagnosisKey.origin_country == region,
-                sa.and_(
-                    DiagnosisKey.consent_to_federation.is_(True),
-                    DiagnosisKey.visited_countries.contains(region),
-                ),
+                DiagnosisKey.visited_countries.contains(region),
             )
         )
     hours = {int(h) for h in session.scalars(query) if h is not None}
-    if region != s.home_region:
-        hours = {h for h in hours if _rows(session, ctx, region, h, h + 1)}
+    # Other regions' keys may be in an hour without belonging to this region's package.
+    hours = {h for h in hours if _rows(session, ctx, region, h, h + 1)}
     return sorted(hours)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "create_api_key",
     "create_teletan",
     "issue_tan",
+    "lookup_nothing",
     "redeem_tan",
     "register",
     "report_lab_result",
@@ -89,20 +90,25 @@ class TanKind(enum.StrEnum):
 
 
 _REDEEMED = {"guid_pcr": TestResult.PCR_OR_RAT_REDEEMED, "guid_rat": TestResult.RAT_REDEEMED}
+# "tw_" and 6 hex digits: enough to tell a handful of keys apart, too little to guess the rest.
+API_KEY_PREFIX_LENGTH = 9
 
 
 def create_api_key(session: Session, ctx: ServerContext, *, kind: str, label: str) -> str:
     """A new API key of `kind` (`lab` or `hotline`); returned once, stored only as an HMAC."""
     if kind not in {"lab", "hotline"}:
         raise ValueError("API key kind is 'lab' or 'hotline'")
+    if not label.strip():
+        raise ValueError("an API key needs a label saying who holds it")
     secret = "tw_" + ctx.random_bytes(24).hex()
     session.add(
         ApiKey(
             key_hmac=ctx.box.mac("api-key", secret),
             kind=kind,
-            label=label[:100],
+            label=label.strip()[:100],
             created_at=coarse_time(ctx.now()),
             revoked=False,
+            key_prefix=secret[:API_KEY_PREFIX_LENGTH],
         )
     )
     return secret
@@ -253,6 +259,14 @@ def _new_token(
         )
     )
     return token
+
+
+def lookup_nothing(session: Session, ctx: ServerContext) -> None:
+    """A registration-token lookup by the HMAC of a random token (what fakes do instead)."""
+    digest = ctx.box.mac("token", make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES)))
+    session.scalars(
+        sa.select(RegistrationToken.id).where(RegistrationToken.token_hmac == digest)
+    ).first()
 
 
 def _token_row(
