@@ -240,6 +240,6 @@ class WebSession(Base):
     __tablename__ = "web_session"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_hmac: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
