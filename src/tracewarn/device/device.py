@@ -199,12 +199,14 @@ class VirtualDevice:
         teletan: str | None = None,
         answer: SymptomAnswer = SymptomAnswer.NO_INFORMATION,
         onset: dt.date | None = None,
+        consent_to_federation: bool = False,
     ) -> dict[str, Any]:
         """Upload keys and check-ins after a positive test (CWA verification + submission).
 
         `guid` is the code from the lab (its SHA-256 registers the test; the test result must
         be positive); a `teletan` from the hotline needs no result check. `answer` and `onset`
         are the symptom questions: they set each key's days since onset and each check-in's TRL.
+        `consent_to_federation`: the keys may also go to other regions (docs/federation.md).
         """
         if (guid is None) == (teletan is None):
             raise ValueError("report needs exactly one of a lab code (guid) or a teleTAN")
@@ -230,6 +232,7 @@ class VirtualDevice:
             onset_day=onset_day,
             region=self.config.region,
             random_bytes=self.randomness.token_bytes,
+            consent_to_federation=consent_to_federation,
         )
         self._wait()
         backend.submit(tan, payload)
