@@ -151,9 +151,33 @@ def _hours_with_keys(
             )
         )
     hours = {int(h) for h in session.scalars(query) if h is not None}
-    # Other regions' keys may be in an hour without belonging to this region's package.
-    hours = {h for h in hours if _rows(session, ctx, region, h, h + 1)}
-    return sorted(hours)
+    # Other regions' keys may be in an hour without belonging to this region's package; the
+    # check reads four columns, not whole rows (an hour can hold a national day of keys).
+    return sorted(h for h in hours if _has_rows(session, ctx, region, h))
+
+
+def _has_rows(session: Session, ctx: ServerContext, region: str, hour: int) -> bool:
+    s = ctx.settings
+    rows = session.execute(
+        sa.select(
+            DiagnosisKey.origin_country,
+            DiagnosisKey.visited_countries,
+            DiagnosisKey.consent_to_federation,
+            DiagnosisKey.is_padding,
+        ).where(DiagnosisKey.package_hour == hour)
+    )
+    return any(
+        publishes_in(
+            region,
+            origin=origin,
+            visited=visited,
+            consent=consent,
+            is_padding=padding,
+            home=s.home_region,
+            eur=s.federation_eur_package,
+        )
+        for origin, visited, consent, padding in rows
+    )
 
 
 def _export_key(row: DiagnosisKey) -> ExportKey:
