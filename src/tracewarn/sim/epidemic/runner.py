@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tracewarn.sim.epidemic.disease import NEVER
 from tracewarn.sim.epidemic.model import Model
@@ -62,6 +63,14 @@ def summarise(model: Model) -> dict[str, Any]:
             round(float(offspring[sel].mean()), 3) if k and t < days - RT_TAIL_DAYS else None
         )
     uploads = int(sum(d.uploads))
+    # Onward infections of people infected early enough to have finished infecting others.
+    done = model.t_inf < days - RT_TAIL_DAYS
+    app_users = model.people.app
+
+    def onward(mask: npt.NDArray[np.bool_]) -> float | None:
+        sel = done & mask
+        return round(float(offspring[sel].mean()), 3) if np.any(sel) else None
+
     return {
         "population": p.population,
         "days": days,
@@ -91,6 +100,8 @@ def summarise(model: Model) -> dict[str, Any]:
         "quarantine_person_days": int(sum(d.quarantined)),
         "quarantine_person_days_warned": int(sum(d.quarantined_warned)),
         "still_susceptible": int(np.count_nonzero(model.t_inf == NEVER)),
+        "onward_infections_app_users": onward(app_users),
+        "onward_infections_non_users": onward(~app_users),
         "r_t": r_t,
         "daily": {
             "new_infections": d.new_infections,
