@@ -2,7 +2,7 @@
 
 A fake does the same database round trip as the real request where that is practical (the same
 lookup or the same upload statement, with a random secret that matches nothing, so nothing is
-stored), then waits CWA's Poisson delay around the moving mean of real durations for whatever
+stored), then waits the duration of a recent real request (`FakeTiming`) for whatever
 time is left. The `cwa-fake` header itself is visible to whoever runs the server, by CWA's
 design: fakes hide uploads from observers of the encrypted traffic, not from the server's
 operator (docs/privacy.md, "Fake uploads").

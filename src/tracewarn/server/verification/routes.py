@@ -154,7 +154,7 @@ def registration_token(
     return answer(
         ctx,
         request,
-        family="verification",
+        family="registration",
         status=201,
         real=real,
         fake=lambda: {"registrationToken": make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES))},
@@ -186,7 +186,7 @@ def test_result(
     return answer(
         ctx,
         request,
-        family="verification",
+        family="testresult",
         status=200,
         real=real,
         fake=lambda: {"testResult": 0},
@@ -208,7 +208,7 @@ def tan(ctx: Ctx, request: Request, body: TokenRequest, fake: FakeHeader = None)
     return answer(
         ctx,
         request,
-        family="verification",
+        family="tan",
         status=201,
         real=real,
         fake=lambda: {"tan": make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES))},
