@@ -7,8 +7,10 @@ every command lets `ProtocolError` (and `BadInput`) propagate to `main`, which p
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
+from typer._click import exceptions as click_errors
 
 from tracewarn import __version__
 from tracewarn.commands import (
@@ -24,6 +26,7 @@ from tracewarn.commands import (
 )
 from tracewarn.commands import simulate as simulate_commands
 from tracewarn.commands._common import BadInput
+from tracewarn.commands._help import tidy, usage_message
 from tracewarn.protocol.errors import ProtocolError
 
 app = typer.Typer(
@@ -33,6 +36,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracewarn {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Privacy-preserving exposure notification: protocol tools, backend, devices, demo."""
 
 
 @app.command()
@@ -46,9 +67,26 @@ for module in (keys, export, match, risk, location, server, gateway, device, dem
 simulate_commands.register(app)  # population simulator (issue 13)
 
 
+def command() -> typer.core.TyperGroup:
+    """The click command tree of `app`, with help tidied (`commands._help`)."""
+    tree = typer.main.get_command(app)
+    tidy(tree)
+    return tree  # type: ignore[return-value]
+
+
 def main() -> None:
     try:
-        app()
+        # Not standalone: usage errors come back here as exceptions, to be printed as one line.
+        code = command().main(prog_name="tracewarn", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else exc, file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+    except click_errors.UsageError as exc:
+        print(f"tracewarn: error: {usage_message(exc)}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
     except (ProtocolError, BadInput) as exc:
         print(f"tracewarn: error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's error channel
         raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

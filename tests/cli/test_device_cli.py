@@ -147,12 +147,14 @@ def test_checkin_and_bad_input(server: dict[str, Any], tmp_path: Path) -> None:
         ["observe", "--dir", phone, "--rpi", "zz", "--aem", "00", "--rssi", "-60"],
         ["observe", "--dir", phone, "--rpi", "00" * 16, "--aem", "00" * 4, "--rssi", "-300"],
         ["report", "--dir", phone],
-        ["report", "--dir", phone, "--code", "x", "--symptoms", "sneezing"],
         ["status", "--dir", str(tmp_path / "nobody")],
         ["checkin", url, "--dir", phone, "--start", "yesterday"],
     ):
         result = runner.invoke(app, ["device", *args])
         assert isinstance(result.exception, BadInput), (args, result.output)
+    # A choice outside the list is a usage error (exit 2) before anything runs.
+    sneezing = ["device", "report", "--dir", phone, "--code", "x", "--symptoms", "sneezing"]
+    assert runner.invoke(app, sneezing).exit_code == 2
 
 
 def test_a_backend_refusal_is_one_line_and_exit_2(server: dict[str, Any], tmp_path: Path) -> None:

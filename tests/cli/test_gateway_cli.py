@@ -42,3 +42,12 @@ def test_bad_input_is_one_line(
     assert "already holds a trust anchor" in capsys.readouterr().err
     assert run_main(monkeypatch, "gateway", "member", "de", "--out", str(tmp_path / "x")) == 2
     assert "upper-case country code" in capsys.readouterr().err
+
+
+def test_server_federate_needs_a_gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRACEWARN_DATA_DIR", str(tmp_path / "backend"))
+    assert run_main(monkeypatch, "server", "federate") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tracewarn: error: set TRACEWARN_FEDERATION_GATEWAY_URL")

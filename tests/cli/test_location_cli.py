@@ -215,7 +215,7 @@ def test_create_venue_with_cwa_url(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--type", "spaceship"], "unknown location type"),
+        (["--type", "spaceship"], "'spaceship' is not one of"),
         (["--train", "ICE 1", "--coach", "3"], "--date is required"),
         (["--train", "ICE 1", "--flight", "LH 1", "--date", "2026-01-01"], "only one of"),
         (

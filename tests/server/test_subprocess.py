@@ -224,6 +224,8 @@ def test_real_server_logs_nothing_about_the_client(tmp_path: Path) -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
+            health = client.get("/healthz")
+            assert health.json()["database"] == "ok", health.text
             import hashlib
 
             code = client.post(
@@ -250,5 +252,10 @@ def test_real_server_logs_nothing_about_the_client(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=30)[0].decode()
+    # One start-up line: where it listens, the database (no credentials), data dir, workers.
+    assert output.splitlines()[0] == (
+        f"tracewarn serve: http://127.0.0.1:{port}  database sqlite:///{data_dir / 'db.sqlite'}  "
+        f"data dir {data_dir}  workers 2"
+    )
     assert "127.0.0.1:" not in output.replace(f"127.0.0.1:{port}", "") and agent not in output
     assert "POST" not in output and "diagnosis-keys" not in output, output[-500:]

@@ -64,6 +64,16 @@ def screenshot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
+def table_rows(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, for before/after comparisons."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(sa.select(table)).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -72,13 +82,7 @@ class LiveServer:
     data_dir: Path
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every table, for before/after comparisons."""
-        out: dict[str, list[tuple[Any, ...]]] = {}
-        with self.ctx.engine.connect() as conn:
-            for table in Base.metadata.sorted_tables:
-                rows = conn.execute(sa.select(table)).all()
-                out[table.name] = sorted((tuple(r) for r in rows), key=repr)
-        return out
+        return table_rows(self.ctx.engine)
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ from tests.conftest import load_vector_json
 from tracewarn.device import VirtualDevice
 from tracewarn.device.clock import SystemClock
 from tracewarn.protocol.presence import TRACEWARN_URL_PREFIX, decode_location_url
+from tracewarn.protocol.verification import is_teletan
 from tracewarn.server.distribution.publish import publish
 from tracewarn.server.models import WebUser
 from tracewarn.web.auth import hash_password
@@ -40,7 +41,7 @@ def browser() -> Iterator[Any]:
 def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("live")) as server:
         with server.ctx.sessions.begin() as session:
-            for role in ("lab", "admin"):
+            for role in ("lab", "hotline", "admin"):
                 session.add(
                     WebUser(
                         username=f"{role}1",
@@ -112,6 +113,35 @@ def test_staff_sign_in_issue_code_and_a_device_uploads_with_it(
     assert again.status_code == 400 and "already" in again.json()["detail"]
 
 
+def test_hotline_by_keyboard_alone_and_the_admin_overview(page: Any, live: LiveServer) -> None:
+    page.goto(f"{live.url}/portal")
+    # Keyboard only: the username field has the focus, Tab moves on, Enter submits.
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type("hotline1")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live.url}/portal/hotline")
+    page.get_by_label("Event teleTAN for a host warning").check()
+    page.get_by_role("button", name="Issue").click()
+    assert is_teletan(page.locator("#teletan").inner_text().strip())
+    screenshot(page, "portal-hotline")
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll("input:not([type=hidden]), select")]
+              .filter((e) => !e.labels || e.labels.length === 0).map((e) => e.name)"""
+    )
+    assert unlabelled == []
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live.url}/portal")
+    page.get_by_label("Username").fill("admin1")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live.url}/portal/admin")
+    assert page.get_by_role("heading", name="Counts per day (UTC)").is_visible()
+    screenshot(page, "portal-admin")
+    _only_local(page, live)
+
+
 def _lab_code(live: LiveServer) -> str:
     from tracewarn.server.verification import service
 
@@ -131,8 +161,10 @@ def test_venue_poster_check_in_case_reports_and_browser_warns_leaving_no_trace(
     page.get_by_label("Kind of venue or event").select_option("permanent-food-service")
     page.get_by_label("Default check-in length in minutes").fill("90")
     screenshot(page, "venue-form")
-    page.get_by_role("button", name="Make poster").click()
-    url = page.locator("#checkin-url").inner_text().strip()
+    # Enter, not a click: after a full-page screenshot of a long page Chromium may drop a click.
+    page.get_by_role("button", name="Make poster").press("Enter")
+    # Drawing the poster takes a second of CPU, much longer on a loaded machine.
+    url = page.locator("#checkin-url").inner_text(timeout=90_000).strip()
     assert page.locator("#poster-image").evaluate("img => img.naturalWidth") > 1000
     screenshot(page, "venue-poster")
     fragment = url.split("#", 1)[1]
@@ -154,7 +186,7 @@ def test_venue_poster_check_in_case_reports_and_browser_warns_leaving_no_trace(
         assert phone.locator("#place-address").inner_text() == "Lindenstraße 4, Musterstadt"
         assert phone.get_by_label("Check me out automatically after").input_value() == "90"
         screenshot(phone, "checkin-place")
-        phone.get_by_role("button", name="Check in").click()
+        phone.get_by_role("button", name="Check in").press("Enter")
         phone.locator("#current").wait_for()
         assert (
             "You will be checked out automatically" in phone.locator("#current-text").inner_text()

@@ -124,6 +124,8 @@ def test_admin_sees_counts_per_day_and_nothing_per_person(web: WebApp) -> None:
     today = re.search(r"<tr><th scope=\"row\">[0-9-]+</th><td>(\d+)</td>", page.text)
     assert today is not None and today.group(1) == "1"
     assert code not in page.text
+    cells = re.findall(r"<td>([^<]*)</td>", page.text)
+    assert cells and all(c.isdigit() for c in cells[-14 * 4 :])  # four numeric columns, 14 days
 
 
 def test_sign_out_ends_the_session(web: WebApp) -> None:

@@ -8,6 +8,7 @@ town's ground truth. This module is the edge: it owns the terminal output and th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -20,6 +21,7 @@ import typer
 from tracewarn.commands._common import BadInput
 
 MAX_DEVICES = 5000
+MAX_REGIONS = 5
 MAX_DAYS = 13  # keys are kept 14 days, and the report happens the day after the last one
 
 
@@ -54,6 +56,12 @@ def demo(
     out: Annotated[
         Path, typer.Option(help="Directory for summary.json, timeline.png and server.log.")
     ] = Path("tracewarn-demo"),
+    regions: Annotated[
+        int,
+        typer.Option(
+            help="Regions, each with its own backend, federated through a gateway (1 = none)."
+        ),
+    ] = 1,
     workdir: Annotated[
         Path | None,
         typer.Option(
@@ -68,6 +76,8 @@ def demo(
         raise BadInput(f"--days must be 1..{MAX_DAYS}, got {days}")
     if seed < 0:
         raise BadInput("--seed must be a non-negative integer")
+    if not 1 <= regions <= MAX_REGIONS:
+        raise BadInput(f"--regions must be 1..{MAX_REGIONS}, got {regions}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -79,10 +89,10 @@ def demo(
     started = time.perf_counter()
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
-        summary = _run(console, seed, devices, days, out, workdir)
+        summary = _run(console, seed, devices, days, out, workdir, regions)
     else:
         with tempfile.TemporaryDirectory(prefix="tracewarn-demo-") as tmp:
-            summary = _run(console, seed, devices, days, out, Path(tmp))
+            summary = _run(console, seed, devices, days, out, Path(tmp), regions)
     elapsed = time.perf_counter() - started
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -96,7 +106,9 @@ def demo(
     )
 
 
-def _run(console: Any, seed: int, devices: int, days: int, out: Path, work: Path) -> dict[str, Any]:
+def _run(
+    console: Any, seed: int, devices: int, days: int, out: Path, work: Path, regions: int = 1
+) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tracewarn.sim._server import demo_backend
@@ -118,11 +130,32 @@ def _run(console: Any, seed: int, devices: int, days: int, out: Path, work: Path
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        with demo_backend(
-            work / "server", clock, loopback=True, log_path=out / "server.log"
-        ) as backend:
-            console.print(f"Backend on {backend.url} (SQLite in a temporary directory).")
-            return run_demo(config, backend, clock, work, update)
+        if regions == 1:
+            with demo_backend(
+                work / "server", clock, loopback=True, log_path=out / "server.log"
+            ) as backend:
+                console.print(f"Backend on {backend.url} (SQLite in a temporary directory).")
+                return run_demo(config, backend, clock, work, update)
+        from tracewarn.sim.regions import demo_regions
+
+        with contextlib.ExitStack() as stack:
+            fed = stack.enter_context(demo_regions(work, clock, regions))
+            backend = stack.enter_context(
+                demo_backend(
+                    work / "server",
+                    clock,
+                    loopback=True,
+                    log_path=out / "server.log",
+                    **fed.settings_for(fed.town),
+                )
+            )
+            fed.backends[fed.town] = backend
+            console.print(
+                f"Gateway on {fed.gateway_url}; backends "
+                + ", ".join(f"{c} on {b.url}" for c, b in sorted(fed.backends.items()))
+                + f" (the town is {fed.town})."
+            )
+            return run_demo(config, backend, clock, work, update, regions=fed)
 
 
 def _show(console: Any, summary: dict[str, Any]) -> None:
@@ -166,6 +199,22 @@ def _show(console: Any, summary: dict[str, Any]) -> None:
             f"(TP {m['true_positives']}, FP {m['false_positives']}, FN {m['false_negatives']}) "
             f"against {truth['exposed']} people really exposed ({truth['definition']})."
         )
+    federation = summary.get("regions")
+    if federation is not None:
+        warning = federation.get("cross_region_warning")
+        moved = federation.get("batches_exchanged", {})
+        console.print(
+            f"Regions {', '.join(federation['regions'])}: {moved.get('keys_shared', 0)} keys in "
+            f"{moved.get('uploaded', 0)} signed batch(es) to the gateway, "
+            f"{moved.get('download_batches', 0)} download batch(es), verified and imported by "
+            f"{moved.get('imported_with_keys', 0)} other region(s)."
+        )
+        if warning is not None:
+            console.print(
+                f"{warning['person']} lives in {warning['home_region']} and commutes to "
+                f"{warning['exposed_in']}; their phone synced only from {warning['synced_from']}'s "
+                f"backend and got a {_coloured(warning['level'])} warning."
+            )
     traffic = summary["traffic"]
     console.print(
         f"Traffic: {traffic['observations']} Bluetooth sightings, {traffic['fake_uploads']} fake "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,8 +30,32 @@ device_app = typer.Typer(help="Drive one virtual phone by hand.", no_args_is_hel
 DirOption = Annotated[
     Path, typer.Option("--dir", help="The phone's directory (store and key file).")
 ]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        metavar="ISO-TIME",
+        help="Run the phone as if its clock read this (ISO 8601; no offset = UTC), e.g. to "
+        "sync the day after a meeting; default: the real time.",
+    ),
+]
 DEFAULT_DIR = Path("tracewarn-device")
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+# A phone keeps what it hears for 14 days (tracewarn.device.store.RETENTION_DAYS); a clock a
+# little ahead of the real one is normal, a sighting an hour in the future is a mistake.
+_FUTURE_TOLERANCE_SECONDS = 300
+
+
+class Symptoms(StrEnum):
+    """`tracewarn.protocol.presence.SymptomAnswer`'s values (a test keeps the two equal)."""
+
+    onset_date = "onset_date"
+    within_7_days = "within_7_days"
+    one_to_two_weeks = "one_to_two_weeks"
+    more_than_two_weeks = "more_than_two_weeks"
+    positive_no_date = "positive_no_date"
+    no_symptoms = "no_symptoms"
+    no_information = "no_information"
 
 
 def register(app: typer.Typer) -> None:
@@ -45,14 +70,27 @@ def _open_client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, timeout=30.0)
 
 
+def _clock(now: str | None) -> Any:
+    """The phone's clock: the real one, or `--now` fixed (`device.ManualClock`)."""
+    from tracewarn.device import ManualClock, SystemClock
+
+    moment = parse_time(now, "--now")
+    if moment is None:
+        return SystemClock()
+    return ManualClock(dt.datetime.fromtimestamp(moment, tz=dt.UTC))
+
+
 @contextlib.contextmanager
-def _device(directory: Path, *, must_exist: bool = True) -> Iterator[VirtualDevice]:
+def _device(
+    directory: Path, *, must_exist: bool = True, now: str | None = None
+) -> Iterator[VirtualDevice]:
     from tracewarn.device import StoreCorrupted, VirtualDevice
 
     if must_exist and not (directory / "device.db").exists():
         raise BadInput(f"no phone in {directory}; run `tracewarn device init --dir {directory}`")
+    clock = _clock(now)
     try:
-        device = VirtualDevice.open(directory)
+        device = VirtualDevice.open(directory, clock=clock)
     except (StoreCorrupted, OSError) as exc:
         raise BadInput(f"cannot open the phone in {directory}: {exc}") from None
     try:
@@ -83,12 +121,12 @@ def init(
     pin: Annotated[
         bool, typer.Option(help="Fetch and pin the region's signing keys now (else at first sync).")
     ] = True,
+    now: NowOption = None,
 ) -> None:
     """Create a phone (or update its settings): store, device key, backend URL, pinned keys."""
     from tracewarn.device import (
         BackendError,
         DeviceConfig,
-        SystemClock,
         SystemRandomness,
         VirtualDevice,
     )
@@ -99,7 +137,7 @@ def init(
         raise BadInput(f"--server must be an http(s) URL, got {server!r}")
     device = VirtualDevice.open(
         directory,
-        clock=SystemClock(),
+        clock=_clock(now),
         randomness=SystemRandomness(),
         config=DeviceConfig(region=region),
     )
@@ -107,20 +145,23 @@ def init(
         device.store.set_meta("server_url", server.rstrip("/"))
         device.current_tek()
         pinned: Any = None
+        pin_error = None
         if pin:
             from tracewarn.device._sync import pin_signing_keys
 
             with _backend_call(device) as client:
                 try:
                     pinned = pin_signing_keys(device.store, client, region)
-                except BackendError as exc:  # e.g. nothing published yet; sync pins later
-                    pinned = f"not pinned yet ({exc}); the first sync will pin"
+                except BackendError as exc:  # e.g. server down or nothing published yet
+                    pin_error = str(exc)
+        # Fields only, no sentences: a script reads `pinned_keys` (null: the first sync pins).
         print_json(
             {
                 "directory": str(directory),
                 "server": server,
                 "region": region,
                 "pinned_keys": pinned,
+                "pin_error": pin_error,
             }
         )
     finally:
@@ -128,9 +169,9 @@ def init(
 
 
 @device_app.command("advertise")
-def advertise(directory: DirOption = DEFAULT_DIR) -> None:
+def advertise(directory: DirOption = DEFAULT_DIR, now: NowOption = None) -> None:
     """Print what the phone broadcasts right now (RPI and AEM, hex)."""
-    with _device(directory) as device:
+    with _device(directory, now=now) as device:
         rpi, aem = device.advertisement()
         print_json({"rpi": rpi.hex(), "aem": aem.hex(), "time": device.now()})
 
@@ -141,19 +182,35 @@ def observe(
     aem: Annotated[str, typer.Option(help="The heard AEM, 8 hex digits.")],
     rssi: Annotated[int, typer.Option(help="Received signal strength, dBm.")],
     directory: DirOption = DEFAULT_DIR,
-    time: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    time: Annotated[
+        str | None, typer.Option(metavar="ISO-TIME", help="When (ISO 8601; default now).")
+    ] = None,
+    now: NowOption = None,
 ) -> None:
-    """Record one received advertisement."""
+    """Record one received advertisement (within the last 14 days, not in the future)."""
+    from tracewarn.device.store import RETENTION_DAYS
+
     if not -128 <= rssi <= 127:
         raise BadInput(f"--rssi must be -128..127 dBm, got {rssi}")
-    with _device(directory) as device:
-        device.observe(
-            parse_hex(rpi, "--rpi", 16),
-            parse_hex(aem, "--aem", 4),
-            rssi,
-            parse_time(time, "--time"),
-        )
+    heard = parse_time(time, "--time")
+    with _device(directory, now=now) as device:
+        clock = device.now()
+        when = clock if heard is None else heard
+        if when > clock + _FUTURE_TOLERANCE_SECONDS:
+            raise BadInput(f"--time {time} is in the future of the phone's clock ({_iso(clock)})")
+        # The store keeps the days from (today - 13) on; anything older is deleted as written.
+        oldest = (clock // 86400 - (RETENTION_DAYS - 1)) * 86400
+        if when < oldest:
+            raise BadInput(
+                f"--time {time} is older than the phone's {RETENTION_DAYS}-day retention "
+                f"(from {_iso(oldest)}): it would be deleted as soon as it is written"
+            )
+        device.observe(parse_hex(rpi, "--rpi", 16), parse_hex(aem, "--aem", 4), rssi, when)
         print_json({"recorded": 1, "observations": len(device.store.observation_records())})
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
 
 
 @device_app.command("checkin")
@@ -164,9 +221,10 @@ def checkin(
     end: Annotated[
         str | None, typer.Option(help="Departure (ISO 8601; default: the code's default length).")
     ] = None,
+    now: NowOption = None,
 ) -> None:
     """Check in by scanning a QR code (validated as the Corona-Warn-App does)."""
-    with _device(directory) as device:
+    with _device(directory, now=now) as device:
         try:
             stored = device.check_in(
                 url, start=parse_time(start, "--start"), end=parse_time(end, "--end")
@@ -185,9 +243,9 @@ def checkin(
 
 
 @device_app.command("sync")
-def sync(directory: DirOption = DEFAULT_DIR) -> None:
+def sync(directory: DirOption = DEFAULT_DIR, now: NowOption = None) -> None:
     """Download new packages, verify, match, score, and show the resulting warning."""
-    with _device(directory) as device, _backend_call(device) as client:
+    with _device(directory, now=now) as device, _backend_call(device) as client:
         result = device.sync(client)
     print_json(
         {
@@ -205,9 +263,9 @@ def sync(directory: DirOption = DEFAULT_DIR) -> None:
 
 
 @device_app.command("status")
-def status(directory: DirOption = DEFAULT_DIR) -> None:
+def status(directory: DirOption = DEFAULT_DIR, now: NowOption = None) -> None:
     """What the phone holds and its current risk."""
-    with _device(directory) as device:
+    with _device(directory, now=now) as device:
         data: dict[str, Any] = device.status()
         data["server"] = device.store.get_meta("server_url")
         data["reported"] = device.store.get_meta("reported")
@@ -223,22 +281,21 @@ def report(
         str | None, typer.Option(help="Date symptoms began (YYYY-MM-DD), if any.")
     ] = None,
     symptoms: Annotated[
-        str,
-        typer.Option(
-            help="Symptom answer: onset_date, within_7_days, one_to_two_weeks, "
-            "more_than_two_weeks, positive_no_date, no_symptoms, no_information."
-        ),
-    ] = "no_information",
+        Symptoms,
+        typer.Option(help="The symptom answer (CWA's questions), sets the keys' TRL."),
+    ] = Symptoms.no_information,
+    now: NowOption = None,
 ) -> None:
-    """After a positive test: get a TAN and upload keys and check-ins."""
+    """After a positive test: get a TAN and upload keys and check-ins.
+
+    The JSON says when the backend may publish the keys: a key only after it expired plus two
+    hours, in the package of an hour that is over, so today's key comes out tomorrow.
+    """
     from tracewarn.device import SymptomAnswer
 
     if (code is None) == (teletan is None):
         raise BadInput("give exactly one of --code or --teletan")
-    try:
-        answer = SymptomAnswer(symptoms)
-    except ValueError:
-        raise BadInput(f"unknown --symptoms answer {symptoms!r}") from None
+    answer = SymptomAnswer(symptoms.value)
     onset_date = None
     if onset is not None:
         try:
@@ -247,7 +304,7 @@ def report(
             raise BadInput(f"--onset {onset!r} is not a date (YYYY-MM-DD)") from None
     if answer is SymptomAnswer.ONSET_DATE and onset_date is None:
         raise BadInput("--symptoms onset_date needs --onset")
-    with _device(directory) as device, _backend_call(device) as client:
+    with _device(directory, now=now) as device, _backend_call(device) as client:
         print_json(
             device.report(client, guid=code, teletan=teletan, answer=answer, onset=onset_date)
         )

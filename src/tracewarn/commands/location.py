@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +24,30 @@ location_app = typer.Typer(
     help="Presence tracing: check-in QR codes and posters (CWA event-registration compatible).",
     no_args_is_help=True,
 )
+
+
+class PlaceType(StrEnum):
+    """`LocationType` names as typed on the command line (a test keeps the two equal)."""
+
+    permanent_other = "permanent-other"
+    temporary_other = "temporary-other"
+    permanent_retail = "permanent-retail"
+    permanent_food_service = "permanent-food-service"
+    permanent_craft = "permanent-craft"
+    permanent_workplace = "permanent-workplace"
+    permanent_educational_institution = "permanent-educational-institution"
+    permanent_public_building = "permanent-public-building"
+    temporary_cultural_event = "temporary-cultural-event"
+    temporary_club_activity = "temporary-club-activity"
+    temporary_private_event = "temporary-private-event"
+    temporary_worship_service = "temporary-worship-service"
+    train_coach = "train-coach"
+    flight = "flight"
+    bus = "bus"
+    checkpoint = "checkpoint"
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,15 +66,23 @@ def _date(text: str | None) -> dt.date:
 
 @location_app.command("create")
 def create(
-    out: Annotated[Path, typer.Option("--out", help="PDF to write; the PNG goes beside it.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FILE.pdf", help="PDF to write; the PNG goes beside it."),
+    ],
     description: Annotated[str, typer.Option(help="What people see on check-in (one line).")],
     address: Annotated[str, typer.Option(help="Where it is (one line).")],
     location_type: Annotated[
-        str | None,
+        PlaceType | None,
         typer.Option(
             "--type",
-            help="CWA type (e.g. permanent-food-service, temporary-cultural-event) or ours "
-            "(train-coach, flight, bus, checkpoint). Implied by --train/--flight/--bus.",
+            metavar="TYPE",
+            help="Required unless --train/--flight/--bus imply it. CWA's types "
+            "(permanent-other, temporary-other, permanent-retail, permanent-food-service, "
+            "permanent-craft, permanent-workplace, permanent-educational-institution, "
+            "permanent-public-building, temporary-cultural-event, temporary-club-activity, "
+            "temporary-private-event, temporary-worship-service) or ours (train-coach, flight, "
+            "bus, checkpoint).",
         ),
     ] = None,
     start: Annotated[
@@ -81,6 +114,7 @@ def create(
         str | None,
         typer.Option(help="16-byte seed as hex, for reproducible tests only; default random."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Create a check-in QR code and write a printable poster (PDF + PNG)."""
     from tracewarn.protocol.presence import (
@@ -97,6 +131,17 @@ def create(
     )
     from tracewarn.web.poster import write_poster
 
+    if out.suffix.lower() != ".pdf":
+        raise BadInput(
+            f"--out {out} must name a .pdf file (the poster is a PDF; a PNG goes beside)"
+        )
+    for detail, value, mode, given in (
+        ("--coach", coach, "--train", train),
+        ("--cabin", cabin, "--flight", flight),
+        ("--vehicle", vehicle, "--bus", bus),
+    ):
+        if value and not given:
+            raise BadInput(f"{detail} goes with {mode}; without {mode} it would be ignored")
     modes = [
         name for name, value in (("--train", train), ("--flight", flight), ("--bus", bus)) if value
     ]
@@ -107,7 +152,7 @@ def create(
         "--flight": LocationType.FLIGHT,
         "--bus": LocationType.BUS,
     }
-    kind = LocationType.from_name(location_type) if location_type else None
+    kind = LocationType.from_name(location_type.value) if location_type else None
     if modes:
         wanted = implied[modes[0]]
         if kind is not None and kind is not wanted:
@@ -156,16 +201,20 @@ def create(
     payload = encode_qr_payload(validate_location(location))
     url = build_qr_url(payload, CWA_URL_PREFIX if cwa_url else TRACEWARN_URL_PREFIX)
     files = write_poster(location, url, out)
-    typer.echo(f"url: {url}")
-    typer.echo(f"location_id_hash: {location_id_hash(location_id(payload)).hex()}")
-    typer.echo(f"pdf: {files.pdf}")
-    typer.echo(f"png: {files.png}")
+    made = {
+        "url": url,
+        "location_id_hash": location_id_hash(location_id(payload)).hex(),
+        "pdf": str(files.pdf),
+        "png": str(files.png),
+    }
+    if as_json:
+        print_json(made)
+        return
+    for key, value in made.items():
+        typer.echo(f"{key}: {value}")
 
 
-def _decoded_json(url: str) -> dict[str, Any]:
-    from tracewarn.protocol.presence import decode_location_url
-
-    code = decode_location_url(url)
+def _decoded_json(code: DecodedCode) -> dict[str, Any]:
     loc = code.location
     return {
         "version": loc.version,
@@ -211,20 +260,26 @@ def _print_human(code: DecodedCode, *, validated: bool) -> None:
 @location_app.command("decode")
 def decode(
     url: Annotated[str, typer.Argument(help="The scanned QR URL.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Decode a check-in QR URL without validating it."""
     from tracewarn.protocol.presence import decode_location_url
 
     if as_json:
-        print_json(_decoded_json(url))
+        print_json(_decoded_json(decode_location_url(url)))
     else:
         _print_human(decode_location_url(url), validated=False)
 
 
 @location_app.command("scan")
-def scan(url: Annotated[str, typer.Argument(help="The scanned QR URL.")]) -> None:
+def scan(
+    url: Annotated[str, typer.Argument(help="The scanned QR URL.")], as_json: JsonOption = False
+) -> None:
     """Decode and validate like a device; an invalid code names the failed rule and exits 2."""
     from tracewarn.protocol.presence import scan_location_url
 
-    _print_human(scan_location_url(url), validated=True)
+    code = scan_location_url(url)
+    if as_json:
+        print_json({"valid": True, **_decoded_json(code)})
+    else:
+        _print_human(code, validated=True)

@@ -6,13 +6,17 @@ Heavy modules (fastapi, sqlalchemy, uvicorn) are imported inside the commands so
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracewarn.commands._common import BadInput, print_json
+from tracewarn.commands._common import BadInput, parse_time, print_json
 
 if TYPE_CHECKING:
     from tracewarn.server.context import ServerContext
@@ -20,6 +24,13 @@ if TYPE_CHECKING:
 server_app = typer.Typer(help="Health-authority backend administration.", no_args_is_help=True)
 signing_app = typer.Typer(help="Region signing keys (ECDSA P-256).", no_args_is_help=True)
 server_app.add_typer(signing_app, name="signing-key")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class KeyKind(StrEnum):
+    lab = "lab"
+    hotline = "hotline"
 
 
 def _context() -> ServerContext:
@@ -42,23 +53,90 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default TRACEWARN_WORKERS or 1).")
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data directory: secret, SQLite database, packages (TRACEWARN_DATA_DIR)."
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="SQLAlchemy URL, e.g. postgresql+psycopg://... (TRACEWARN_DATABASE_URL).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the backend (API, served packages, scheduled publish and cleanup)."""
-    from tracewarn.server.serve import run, uvicorn_options
+    """Run the backend (API, served packages, scheduled publish and cleanup).
+
+    Prints one line when it listens: URL, database (without credentials), data dir, workers.
+    """
+    from tracewarn.server.serve import PortInUse, run, uvicorn_options
     from tracewarn.server.settings import Settings
 
-    options = uvicorn_options(Settings(), host=host, port=port, workers=workers)
+    # The workers read their settings from the environment, so the flags go there.
+    if data_dir is not None:
+        os.environ["TRACEWARN_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["TRACEWARN_DATABASE_URL"] = database_url
+    settings = Settings()
+    options = uvicorn_options(settings, host=host, port=port, workers=workers)
+
+    def announce(bound_port: int) -> None:
+        url = f"http://{_url_host(options['host'])}:{bound_port}"
+        typer.echo(
+            f"tracewarn serve: {url}  database {_safe_url(settings.resolved_database_url)}  "
+            f"data dir {settings.data_dir}  workers {options['workers']}"
+        )
+
     # Create the data dir, secret and schema once before the workers race for them.
     _context().engine.dispose()
-    run(options)
+    try:
+        run(options, announce=announce)
+    except PortInUse as exc:
+        raise BadInput(str(exc)) from None
 
 
-def publish() -> None:
-    """Cut every complete hourly and daily package that is not yet published."""
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without user name and password (they may hold a secret)."""
+    from sqlalchemy.engine import URL, make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparsable URL fails later with its own error; show no part of it
+        return "(unparsable URL)"
+    # Query parameters may carry a password too (`?password=`): left out with the user.
+    bare = URL.create(
+        parsed.drivername, host=parsed.host, port=parsed.port, database=parsed.database
+    )
+    return bare.render_as_string(hide_password=True)
+
+
+def publish(
+    now: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ISO-TIME",
+            help="Publish as if the clock read this (ISO 8601; no offset = UTC), e.g. to release "
+            "today's keys in a walkthrough; default: the real time.",
+        ),
+    ] = None,
+) -> None:
+    """Cut every complete hourly and daily package that is not yet published.
+
+    The JSON says how many uploaded keys still wait and from when the next of them can be
+    published: a key waits until it expired plus the expiry policy (2 h), and an hour's package
+    is cut once that hour is over.
+    """
     from tracewarn.server.distribution.publish import publish as run
 
     ctx = _context()
-    report = run(ctx)
+    moment = parse_time(now, "--now")
+    report = run(ctx, now=moment)
     print_json(
         {
             "skipped": report.skipped,
@@ -66,24 +144,63 @@ def publish() -> None:
             "daily": len(report.daily),
             "warnings": len(report.warnings),
             "paddingKeys": report.padding_keys,
+            "waiting": _waiting(ctx),
         }
     )
 
 
+def _waiting(ctx: ServerContext) -> dict[str, Any]:
+    """What is not published yet and the thresholds it waits for (docs/server.md, "Publish")."""
+    import sqlalchemy as sa
+
+    from tracewarn.server.models import DiagnosisKey, StagedUpload
+
+    s = ctx.settings
+    with ctx.sessions() as session:
+        staged = session.scalar(sa.select(sa.func.count()).select_from(StagedUpload)) or 0
+        pending, first = session.execute(
+            sa.select(sa.func.count(), sa.func.min(DiagnosisKey.release_hour)).where(
+                DiagnosisKey.package_hour.is_(None), DiagnosisKey.is_padding.is_(False)
+            )
+        ).one()
+    return {
+        # Uploads move into the published tables in batches of at least this many.
+        "stagedUploads": int(staged),
+        "minUploadsPerBatch": s.min_uploads_per_batch,
+        # Moved keys wait for their release hour (expiry + expiry policy) to be over, and for
+        # at least `minKeysToPublish` of them to be pending.
+        "pendingKeys": int(pending or 0),
+        "minKeysToPublish": s.min_keys_to_publish,
+        "firstReleaseAfter": None if first is None else _iso((int(first) + 1) * 3600),
+    }
+
+
+def _iso(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
+
+
 @server_app.command("create-api-key")
 def create_api_key(
-    kind: Annotated[str, typer.Option(help="lab (reports results) or hotline (creates teleTANs).")],
+    kind: Annotated[KeyKind, typer.Option(help="lab (reports results) or hotline (teleTANs).")],
     label: Annotated[str, typer.Option(help="Who gets the key, for the operator's records.")],
+    as_json: JsonOption = False,
 ) -> None:
-    """Create an API key and print it once; only its HMAC is stored."""
+    """Create an API key and print it once; only its HMAC and first characters are stored."""
+    from tracewarn.server.verification.service import API_KEY_PREFIX_LENGTH
     from tracewarn.server.verification.service import create_api_key as create
 
-    if kind not in ("lab", "hotline"):
-        raise BadInput("--kind is lab or hotline")
+    if not label.strip():
+        raise BadInput("--label must say who holds the key (it is what list-api-keys shows)")
     ctx = _context()
     with ctx.sessions.begin() as session:
-        key = create(session, ctx, kind=kind, label=label)
-    typer.echo(key)
+        key = create(session, ctx, kind=kind.value, label=label)
+    if as_json:
+        print_json(
+            {"key": key, "kind": kind.value, "label": label.strip(),
+             "prefix": key[:API_KEY_PREFIX_LENGTH]}
+        )  # fmt: skip
+    else:
+        typer.echo(key)
 
 
 @server_app.command("create-user")
@@ -110,23 +227,94 @@ def create_user(
     typer.echo(f"created {role} user {username}")
 
 
-@server_app.command("revoke-api-key")
-def revoke_api_key(key: Annotated[str, typer.Argument(help="The API key to revoke.")]) -> None:
-    """Revoke an API key."""
+@server_app.command("list-api-keys")
+def list_api_keys(as_json: JsonOption = False) -> None:
+    """List API keys: label, kind, created, prefix, revoked (never the key)."""
     import sqlalchemy as sa
 
     from tracewarn.server.models import ApiKey
 
     ctx = _context()
+    with ctx.sessions() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "label": row.label,
+                "kind": row.kind,
+                "created": _iso(row.created_at),
+                "prefix": row.key_prefix,
+                "revoked": row.revoked,
+            }
+            for row in session.scalars(sa.select(ApiKey).order_by(ApiKey.id))
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no API keys; create one with `tracewarn server create-api-key`")
+        return
+    width = max(len(r["label"]) for r in rows)
+    for r in rows:
+        state = "revoked" if r["revoked"] else "active"
+        typer.echo(
+            f"{r['label'].ljust(width)}  {r['kind']:<7}  {r['created']}  "
+            f"{r['prefix'] or '(no prefix kept)'}...  {state}"
+        )
+
+
+@server_app.command("revoke-api-key")
+def revoke_api_key(
+    key: Annotated[str | None, typer.Argument(help="The API key to revoke.")] = None,
+    label: Annotated[str | None, typer.Option(help="Revoke the key with this label.")] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Revoke the key starting with this (see list-api-keys).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke one API key, named by the key itself, its label or its prefix."""
+    import sqlalchemy as sa
+
+    from tracewarn.server.models import ApiKey
+
+    given = [name for name, value in (("KEY", key), ("--label", label), ("--prefix", prefix))
+             if value is not None]  # fmt: skip
+    if len(given) != 1:
+        raise BadInput("name the key by exactly one of KEY, --label or --prefix")
+    ctx = _context()
     with ctx.sessions.begin() as session:
-        done = session.execute(
-            sa.update(ApiKey)
-            .where(ApiKey.key_hmac == ctx.box.mac("api-key", key))
-            .values(revoked=True)
-        ).rowcount  # type: ignore[attr-defined]
-    if not done:
-        raise BadInput("no such API key")
-    typer.echo("revoked")
+        query = sa.select(ApiKey).where(ApiKey.revoked.is_(False))
+        if key is not None:
+            query = query.where(ApiKey.key_hmac == ctx.box.mac("api-key", key))
+        elif label is not None:
+            query = query.where(ApiKey.label == label.strip())
+        else:
+            assert prefix is not None
+            if len(prefix) < 4:
+                raise BadInput("--prefix needs at least 4 characters, e.g. tw_1a2b3c")
+            query = query.where(ApiKey.key_prefix.startswith(prefix, autoescape=True))
+        rows = list(session.scalars(query))
+        if not rows:
+            raise BadInput(f"no active API key matches {given[0]}")
+        if len(rows) > 1:
+            raise BadInput(
+                f"{len(rows)} active API keys match {given[0]}; name one by its key or prefix"
+            )
+        rows[0].revoked = True
+        done = {"revoked": True, "label": rows[0].label, "prefix": rows[0].key_prefix}
+    if as_json:
+        print_json(done)
+    else:
+        typer.echo(f"revoked {done['label']} ({done['prefix'] or 'no prefix kept'})")
+
+
+def _region(ctx: ServerContext, region: str | None) -> str:
+    """The region named (default: the home region), which must be one the server serves."""
+    chosen = region or ctx.settings.home_region
+    if chosen not in ctx.settings.regions:
+        raise BadInput(
+            f"region {chosen!r} is not configured (TRACEWARN_REGIONS: "
+            f"{','.join(ctx.settings.regions)})"
+        )
+    return chosen
 
 
 @signing_app.command("create")
@@ -137,7 +325,9 @@ def signing_create(
     ] = None,
     pem: Annotated[
         typer.FileBinaryRead | None,
-        typer.Option(help="Import a P-256 private key (PEM) instead of generating one."),
+        typer.Option(
+            metavar="FILE", help="Import a P-256 private key (PEM) instead of generating one."
+        ),
     ] = None,
 ) -> None:
     """Add the next key version for a region (rotation: old versions keep signing until retired)."""
@@ -145,7 +335,7 @@ def signing_create(
     from tracewarn.server.distribution.signing import create_signing_key
 
     ctx = _context()
-    region = region or ctx.settings.home_region
+    region = _region(ctx, region)
     private = load_private_key(pem.read()) if pem is not None else None
     with ctx.sessions.begin() as session:
         row = create_signing_key(session, ctx, region=region, key_id=key_id, private_key=private)
@@ -167,19 +357,22 @@ signing_app.command("rotate", help="Same as create: add a new version; retire th
 def signing_retire(
     version: Annotated[str, typer.Argument(help="Key version to retire, e.g. v1.")],
     region: Annotated[str | None, typer.Option(help="Region (default: the home region).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Stop signing with a key version (its public key stays listed, marked retired)."""
     from tracewarn.server.distribution.signing import retire_signing_key
 
     ctx = _context()
+    chosen = _region(ctx, region)
     try:
         with ctx.sessions.begin() as session:
-            retire_signing_key(
-                session, ctx, region=region or ctx.settings.home_region, key_version=version
-            )
+            retire_signing_key(session, ctx, region=chosen, key_version=version)
     except (LookupError, ValueError) as exc:
         raise BadInput(str(exc)) from None
-    typer.echo("retired")
+    if as_json:
+        print_json({"retired": True, "region": chosen, "keyVersion": version})
+    else:
+        typer.echo(f"retired {chosen} {version}")
 
 
 @signing_app.command("list")

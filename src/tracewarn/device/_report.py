@@ -37,8 +37,12 @@ def build_submission(
     onset_day: int | None,
     region: str,
     random_bytes: Callable[[int], bytes],
+    consent_to_federation: bool = False,
 ) -> bytes:
-    """Serialized, padded `SubmissionPayload` of a positive device."""
+    """Serialized, padded `SubmissionPayload` of a positive device.
+
+    `consent_to_federation`: the user agreed that their keys also go to other regions' backends
+    (through the federation gateway); without it they stay in the home region."""
     today = day_number(now)
     days_since_onset = None if onset_day is None else today - onset_day
     vector = transmission_risk_vector(answer, days_since_onset)
@@ -56,7 +60,7 @@ def build_submission(
             if -14 <= dsos <= 14:
                 key.days_since_onset_of_symptoms = dsos
     payload.origin = region
-    payload.consentToFederation = False
+    payload.consentToFederation = consent_to_federation
     payload.submissionType = submission_pb2.SubmissionPayload.SUBMISSION_TYPE_PCR_TEST
     for report in check_in_reports(check_ins, now, vector, random_bytes):
         payload.checkInProtectedReports.append(report.to_message())

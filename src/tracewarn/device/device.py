@@ -39,7 +39,7 @@ from tracewarn.protocol.gaen.keys import (
     rolling_proximity_identifiers,
 )
 from tracewarn.protocol.presence.checkin import check_in as presence_check_in
-from tracewarn.protocol.presence.qr import parse_qr_url
+from tracewarn.protocol.presence.qr import parse_qr_url, require_supported_version
 from tracewarn.protocol.presence.risk_vector import SymptomAnswer
 from tracewarn.protocol.proto import submission_pb2
 from tracewarn.protocol.risk import CWA_1_15, RiskCalculationConfig
@@ -174,7 +174,7 @@ class VirtualDevice:
         self, qr_url: str, *, start: int | None = None, end: int | None = None
     ) -> StoredCheckIn:
         """Scan a QR code (validated as CWA §3.3) and store the stay; end defaults as CWA does."""
-        scanned = parse_qr_url(qr_url)
+        scanned = require_supported_version(parse_qr_url(qr_url))
         begin = self.now() if start is None else start
         planned = presence_check_in(scanned.payload, begin)
         finish = planned.end if end is None else end
@@ -199,12 +199,14 @@ class VirtualDevice:
         teletan: str | None = None,
         answer: SymptomAnswer = SymptomAnswer.NO_INFORMATION,
         onset: dt.date | None = None,
+        consent_to_federation: bool = False,
     ) -> dict[str, Any]:
         """Upload keys and check-ins after a positive test (CWA verification + submission).
 
         `guid` is the code from the lab (its SHA-256 registers the test; the test result must
         be positive); a `teletan` from the hotline needs no result check. `answer` and `onset`
         are the symptom questions: they set each key's days since onset and each check-in's TRL.
+        `consent_to_federation`: the keys may also go to other regions (docs/federation.md).
         """
         if (guid is None) == (teletan is None):
             raise ValueError("report needs exactly one of a lab code (guid) or a teleTAN")
@@ -230,15 +232,21 @@ class VirtualDevice:
             onset_day=onset_day,
             region=self.config.region,
             random_bytes=self.randomness.token_bytes,
+            consent_to_federation=consent_to_federation,
         )
         self._wait()
         backend.submit(tan, payload)
         self.store.set_meta("pending_tan", None)
         self.store.mark_submitted(c.id for c in stored)
         sent = submission_pb2.SubmissionPayload.FromString(payload)
+        hours = sorted(_release_hour(k.rolling_start_interval_number, k.rolling_period, self.now())
+                       for k in sent.keys)  # fmt: skip
         summary = {
             "reported_at": self.now(),
             "keys": len(sent.keys),
+            # When the backend may publish them: an hour's package is cut once the hour is over.
+            "first_keys_published_after": _iso((hours[0] + 1) * 3600) if hours else None,
+            "last_key_published_after": _iso((hours[-1] + 1) * 3600) if hours else None,
             "check_ins": len(stored),
             "check_in_reports": len(sent.checkInProtectedReports),
         }
@@ -315,3 +323,14 @@ def _config_json(config: DeviceConfig) -> dict[str, Any]:
         "tx_power": config.tx_power,
         "calibration_confidence": config.calibration_confidence,
     }
+
+
+# The backend's expiry policy (CWA: a key is published no earlier than 120 minutes after it
+# expired; `TRACEWARN_EXPIRY_POLICY_MINUTES` on our server), as the phone assumes it.
+_EXPIRY_POLICY_SECONDS = 120 * 60
+
+
+def _release_hour(rolling_start: int, rolling_period: int, now: int) -> int:
+    """The hour (since the epoch) whose package may first carry this key, as the server rules."""
+    release = (rolling_start + rolling_period) * 600 + _EXPIRY_POLICY_SECONDS
+    return max(now // 3600, -(-release // 3600))

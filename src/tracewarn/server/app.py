@@ -86,11 +86,16 @@ def create_app(
                 thread.join(timeout=30)
             ctx.engine.dispose()
 
+    # No Swagger UI or ReDoc: FastAPI's pages load their scripts, styles and favicon from public
+    # CDNs, so an operator's browser opening them would call out of the health authority's site.
+    # The OpenAPI document stays at /openapi.json (and `tracewarn server openapi`).
     app = FastAPI(
         title="tracewarn health-authority backend",
         version=__version__,
         summary="Verification, submission and signed distribution for GAEN/CWA-compatible apps.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
@@ -104,6 +109,9 @@ def create_app(
 
     app.include_router(keys_router)
     app.include_router(distribution_router)
+    from tracewarn.server.health import router as health_router
+
+    app.include_router(health_router)
     from tracewarn.web.routes import mount_web
 
     mount_web(app)  # /portal, /venue and the check-in page /c (tracewarn.web)

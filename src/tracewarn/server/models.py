@@ -44,6 +44,10 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The first characters of the key ("tw_" + 6 hex digits = 24 of its 192 random bits), so an
+    # operator can tell keys apart in `server list-api-keys` and revoke one by what a lab reads
+    # out; NULL for keys created before it was kept.
+    key_prefix: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class TestCode(Base):
@@ -236,6 +240,6 @@ class WebSession(Base):
     __tablename__ = "web_session"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_hmac: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)

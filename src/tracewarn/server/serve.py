@@ -7,10 +7,12 @@ address reaches the app; the `Server` header is dropped. The app itself logs no 
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,7 +20,11 @@ from fastapi import FastAPI
 from tracewarn.server.app import create_app
 from tracewarn.server.settings import Settings
 
-__all__ = ["run", "served_app", "uvicorn_options"]
+__all__ = ["PortInUse", "run", "served_app", "uvicorn_options"]
+
+
+class PortInUse(Exception):  # noqa: N818 - reads as what it is in `except PortInUse`
+    """The address `tracewarn serve` was asked to listen on is taken (or not this host's)."""
 
 
 def served_app() -> FastAPI:
@@ -49,8 +55,12 @@ def uvicorn_options(
     }
 
 
-def run(options: dict[str, Any]) -> None:
+def run(options: dict[str, Any], *, announce: Callable[[int], None] | None = None) -> None:
     """Serve with `options` (see `uvicorn_options`); several workers share one listening socket.
+
+    The sockets are bound here before any worker starts, so a port in use is a `PortInUse`
+    error (the CLI's one line, exit 2) rather than a log line from inside uvicorn, and
+    `announce(port)` is called once they listen (the port is known even for port 0).
 
     With more than one worker the sockets are bound here and inherited by forked workers. Uvicorn's
     own multi-worker mode measured ~44 ms per request on loopback against ~4 ms for the same
@@ -64,13 +74,27 @@ def run(options: dict[str, Any]) -> None:
 
     options = dict(options)
     workers = int(options.pop("workers", 1))
-    if workers <= 1 or sys.platform != "linux":
-        uvicorn.run("tracewarn.server.serve:served_app", workers=workers, **options)
+    host, port = options.pop("host"), int(options.pop("port"))
+    _check_free(host, port)
+    if workers > 1 and sys.platform != "linux":
+        if announce is not None:
+            announce(port)
+        uvicorn.run(
+            "tracewarn.server.serve:served_app", host=host, port=port, workers=workers, **options
+        )
+        return
+    socks = _listening_sockets(host, port, workers)
+    if announce is not None:
+        announce(socks[0].getsockname()[1])
+    if workers <= 1:
+        try:
+            config = uvicorn.Config("tracewarn.server.serve:served_app", **options)
+            uvicorn.Server(config).run(sockets=socks)
+        finally:
+            socks[0].close()
         return
     import multiprocessing
 
-    host, port = options.pop("host"), options.pop("port")
-    socks = _listening_sockets(host, int(port), workers)
     context = multiprocessing.get_context("fork")
     stopping = False
 
@@ -105,6 +129,28 @@ def run(options: dict[str, Any]) -> None:
             sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise `PortInUse` unless `host:port` can be bound by a new, unshared socket.
+
+    The serving sockets use SO_REUSEPORT, which would silently join another server of the same
+    user on that port; this probe does not, so a second `tracewarn serve` on a taken port fails.
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {port} on {host} is in use; stop what listens there or choose "
+                    "another with --port"
+                ) from None
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:

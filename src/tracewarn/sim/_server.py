@@ -21,7 +21,7 @@ import httpx
 
 from tracewarn.device import ManualClock
 
-__all__ = ["DemoBackend", "demo_backend"]
+__all__ = ["DemoBackend", "demo_backend", "serve_loopback"]
 
 _STARTUP_TIMEOUT_S = 20.0
 
@@ -37,8 +37,14 @@ class DemoBackend:
 
 @contextlib.contextmanager
 def demo_backend(
-    data_dir: Path, clock: ManualClock, *, loopback: bool = True, log_path: Path | None = None
+    data_dir: Path,
+    clock: ManualClock,
+    *,
+    loopback: bool = True,
+    log_path: Path | None = None,
+    **overrides: Any,
 ) -> Iterator[DemoBackend]:
+    """The backend on `data_dir`; `overrides` are extra `Settings` (the federation demo's)."""
     from tracewarn.server.app import create_app
     from tracewarn.server.distribution.publish import publish
     from tracewarn.server.settings import Settings
@@ -56,6 +62,7 @@ def demo_backend(
         min_uploads_per_batch=1,
         min_keys_to_publish=1,
         min_uploads_to_publish_checkins=1,
+        **overrides,
     )
     app = create_app(settings, clock=lambda: clock.now().timestamp())
     ctx = app.state.ctx
@@ -65,7 +72,7 @@ def demo_backend(
         if log_path is not None:
             stack.enter_context(_capture_logs(log_path))
         if loopback:
-            url = stack.enter_context(_uvicorn(app))
+            url = stack.enter_context(serve_loopback(app))
             client = stack.enter_context(httpx.Client(base_url=url, timeout=30.0))
         else:
             from tracewarn.server.testing import asgi_client
@@ -79,7 +86,8 @@ def demo_backend(
 
 
 @contextlib.contextmanager
-def _uvicorn(app: Any) -> Iterator[str]:
+def serve_loopback(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

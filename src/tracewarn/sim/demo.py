@@ -24,6 +24,7 @@ from tracewarn.device import ManualClock
 from tracewarn.sim._server import DemoBackend
 from tracewarn.sim.encounters import Scans
 from tracewarn.sim.population import Population
+from tracewarn.sim.regions import DemoRegions
 from tracewarn.sim.streams import stream
 from tracewarn.sim.town import Setting, Town, TownConfig, build_town
 from tracewarn.sim.truth import GroundTruth, ground_truth
@@ -72,8 +73,13 @@ def run_demo(
     clock: ManualClock,
     workdir: Path,
     progress: Progress | None = None,
+    regions: DemoRegions | None = None,
 ) -> dict[str, Any]:
-    """Run the whole story; returns the JSON-ready summary (deterministic for a seed)."""
+    """Run the whole story; returns the JSON-ready summary (deterministic for a seed).
+
+    With `regions` (`sim.regions`), the case shares their keys with the other regions, and one
+    exposed commuter of the town lives in another region: their phone syncs only from their
+    home region's backend, which got the case's keys through the federation gateway."""
     report = progress or (lambda _stage, _done, _total: None)
     town = build_town(config.town(), config.seed)
     population = Population.create(town, workdir / "phones", clock)
@@ -110,7 +116,9 @@ def run_demo(
         response.raise_for_status()
         code = str(response.json()["code"])
         clock.set(_moment(t_test + 8 * HOUR))
-        uploaded = population.devices[case].report(backend.client, guid=code, onset=onset)
+        uploaded = population.devices[case].report(
+            backend.client, guid=code, onset=onset, consent_to_federation=regions is not None
+        )
         report("report and publish", 1, 2)
 
         # The hourly job right after the report's hour; keys of yesterday expired at 02:00.
@@ -118,13 +126,17 @@ def run_demo(
         published = backend.publish(t_test + 9 * HOUR + 5 * 60)
         report("report and publish", 2, 2)
 
+        truth = ground_truth(town, scans, case)
+        commuter = None if regions is None else regions.choose_commuter(town, truth, case)
         clock.set(_moment(t_test + 9 * HOUR + 30 * 60))
         notes: dict[int, dict[str, Any]] = {}
         for i, device in enumerate(population.devices):
-            if i != case:
+            if i not in (case, commuter):
                 notes[i] = device.sync(backend.client).notification.to_json()
             report("sync", i + 1, town.people)
-        truth = ground_truth(town, scans, case)
+        federation: dict[str, Any] | None = None
+        if regions is not None:
+            federation = _federate(regions, population, commuter, clock, t_test, notes)
         summary = _summary(
             config, town, case, onset, truth, notes, uploaded, fakes, published, scans
         )
@@ -134,9 +146,54 @@ def run_demo(
             "publish": _moment(t_test + 9 * HOUR + 5 * 60).isoformat(),
             "sync": _moment(t_test + 9 * HOUR + 30 * 60).isoformat(),
         }
+        if federation is not None:
+            summary["regions"] = _regions_summary(federation, commuter, summary)
         return summary
     finally:
         population.close()
+
+
+def _federate(
+    regions: DemoRegions,
+    population: Population,
+    commuter: int | None,
+    clock: ManualClock,
+    t_test: int,
+    notes: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    if commuter is None:
+        # Nobody was exposed: still exchange the keys, and say so.
+        from tracewarn.server.federation.jobs import federate
+
+        for code in regions.codes:
+            federate(regions.backends[code].app.state.ctx)
+        return {"regions": regions.codes, "town_region": regions.town}
+    note, out = regions.exchange_and_sync(population.devices[commuter], clock, t_test)
+    notes[commuter] = note
+    return out
+
+
+def _regions_summary(
+    federation: dict[str, Any], commuter: int | None, summary: dict[str, Any]
+) -> dict[str, Any]:
+    out = dict(federation)
+    if commuter is None:
+        out["cross_region_warning"] = None
+        return out
+    person = next(p for p in summary["people"] if p["person"] == commuter)
+    out["cross_region_warning"] = {
+        "person": person["label"],
+        "home_region": federation["regions"][1],
+        "exposed_in": federation["town_region"],
+        "case_region": federation["town_region"],
+        "synced_from": federation["regions"][1],
+        "level": person["level"],
+        "date": person["date"],
+        "source": person["source"],
+        "warned": person["level"] in ("high", "low"),
+        "really_exposed": person["truth"]["exposed"],
+    }
+    return out
 
 
 def _moment(unix: int) -> dt.datetime:

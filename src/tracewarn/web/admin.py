@@ -86,7 +86,7 @@ def admin_overview(ctx: ServerContext) -> AdminOverview:
                 "date": _day(day * 86400),
                 "lab_results": results.get(day, 0),
                 "teletans": teletans.get(day, 0),
-                "keys": keys.get(day, 0),
+                "released_keys": keys.get(day, 0),
                 "checkin_reports": reports.get(day, 0),
             }
         )

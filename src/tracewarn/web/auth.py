@@ -116,7 +116,7 @@ def sign_in(session: Session, ctx: ServerContext, *, username: str, password: st
     session.add(
         WebSession(
             token_hmac=ctx.box.mac("web-session", token),
-            user_id=user.id,
+            account_id=user.id,
             created_at=now,
             expires_at=now + SESSION_SECONDS,
         )
@@ -132,7 +132,7 @@ def session_user(session: Session, ctx: ServerContext, token: str | None) -> Sig
     row = session.scalars(sa.select(WebSession).where(WebSession.token_hmac == digest)).first()
     if row is None or not ctx.box.same(row.token_hmac, digest) or row.expires_at <= ctx.now():
         return None
-    user = session.get(WebUser, row.user_id)
+    user = session.get(WebUser, row.account_id)
     if user is None or user.disabled:
         return None
     return SignedIn(user.id, user.username, user.role, token)

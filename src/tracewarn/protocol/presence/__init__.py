@@ -62,6 +62,7 @@ from tracewarn.protocol.presence.qr import (
     CWA_URL_PREFIX,
     DEFAULT_DESCRIPTORS,
     LUCA_DESCRIPTOR,
+    SUPPORTED_URL_VERSIONS,
     TRACEWARN_DESCRIPTOR,
     TRACEWARN_URL_PREFIX,
     PayloadEncoding,
@@ -69,6 +70,7 @@ from tracewarn.protocol.presence.qr import (
     ScannedCode,
     build_qr_url,
     parse_qr_url,
+    require_supported_version,
 )
 from tracewarn.protocol.presence.report import (
     CheckInRecord,
@@ -133,6 +135,7 @@ __all__ = [
     "RETENTION_DAYS",
     "RISK_HORIZON_DAYS",
     "SEED_LENGTH",
+    "SUPPORTED_URL_VERSIONS",
     "TRACEWARN_DESCRIPTOR",
     "TRACEWARN_URL_PREFIX",
     "AerosolDecayFunction",
@@ -194,6 +197,7 @@ __all__ = [
     "presence_risk_parameters_for",
     "prune_expired",
     "report_mac",
+    "require_supported_version",
     "scan_location_url",
     "split_at_utc_midnight",
     "submission_parts",

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_DESCRIPTORS",
     "LUCA_DESCRIPTOR",
     "MAX_URL_LENGTH",
+    "SUPPORTED_URL_VERSIONS",
     "TRACEWARN_DESCRIPTOR",
     "TRACEWARN_URL_PREFIX",
     "PayloadEncoding",
@@ -37,7 +38,12 @@ __all__ = [
     "ScannedCode",
     "build_qr_url",
     "parse_qr_url",
+    "require_supported_version",
 ]
+
+# The `v=` of every URL form defined so far is 1; a scanner cannot know what a later version's
+# payload means, so it refuses it rather than reading it as version 1 (`scan`, `check_in`).
+SUPPORTED_URL_VERSIONS = frozenset({1})
 
 CWA_URL_PREFIX = "https://e.coronawarn.app?v=1#"
 TRACEWARN_URL_PREFIX = "https://tracewarn.example/c?v=1#"
@@ -89,6 +95,16 @@ class ScannedCode:
     url_version: int
     payload: bytes
     descriptor: QRCodeDescriptor
+
+
+def require_supported_version(scanned: ScannedCode) -> ScannedCode:
+    """`scanned` itself if its URL version is one this scanner understands, else an error."""
+    if scanned.url_version not in SUPPORTED_URL_VERSIONS:
+        known = ", ".join(str(v) for v in sorted(SUPPORTED_URL_VERSIONS))
+        raise QRCodeFormatError(
+            f"QR URL version {scanned.url_version} is not supported (this scanner reads v={known})"
+        )
+    return scanned
 
 
 def parse_qr_url(

@@ -18,6 +18,7 @@ from tracewarn.protocol.presence.qr import (
     QRCodeDescriptor,
     build_qr_url,
     parse_qr_url,
+    require_supported_version,
 )
 
 __all__ = ["DecodedCode", "decode_location_url", "location_url", "scan_location_url"]
@@ -54,8 +55,12 @@ def decode_location_url(
 def scan_location_url(
     url: str, descriptors: tuple[QRCodeDescriptor, ...] = DEFAULT_DESCRIPTORS
 ) -> DecodedCode:
-    """Decode and validate like a device (CWA §3.3); `QRCodeFormatError` names the failed rule."""
+    """Decode and validate like a device (CWA §3.3); `QRCodeFormatError` names the failed rule.
+
+    A URL version other than 1 is refused: no other is defined, so its payload cannot be read.
+    """
     decoded = decode_location_url(url, descriptors)
+    require_supported_version(parse_qr_url(url, descriptors))
     validate_location(decoded.location)
     return decoded
 

@@ -47,6 +47,7 @@ from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
 from tracewarn.server.federation.publishing import publishes_in
+from tracewarn.server.health import record_publish
 from tracewarn.server.models import CheckInReport, DiagnosisKey
 from tracewarn.server.settings import Settings
 
@@ -96,6 +97,7 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         layout.write_json(ctx.blobs, layout.country_index(), ctx.settings.published_regions)
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
+        record_publish(ctx, published_up_to=now)  # for /healthz's "last publish age"
         # Again at the end: assigning packages wrote to the WAL after the batch's checkpoint.
         forget_history(ctx)
         return report
@@ -151,9 +153,33 @@ def _hours_with_keys(
             )
         )
     hours = {int(h) for h in session.scalars(query) if h is not None}
-    # Other regions' keys may be in an hour without belonging to this region's package.
-    hours = {h for h in hours if _rows(session, ctx, region, h, h + 1)}
-    return sorted(hours)
+    # Other regions' keys may be in an hour without belonging to this region's package; the
+    # check reads four columns, not whole rows (an hour can hold a national day of keys).
+    return sorted(h for h in hours if _has_rows(session, ctx, region, h))
+
+
+def _has_rows(session: Session, ctx: ServerContext, region: str, hour: int) -> bool:
+    s = ctx.settings
+    rows = session.execute(
+        sa.select(
+            DiagnosisKey.origin_country,
+            DiagnosisKey.visited_countries,
+            DiagnosisKey.consent_to_federation,
+            DiagnosisKey.is_padding,
+        ).where(DiagnosisKey.package_hour == hour)
+    )
+    return any(
+        publishes_in(
+            region,
+            origin=origin,
+            visited=visited,
+            consent=consent,
+            is_padding=padding,
+            home=s.home_region,
+            eur=s.federation_eur_package,
+        )
+        for origin, visited, consent, padding in rows
+    )
 
 
 def _export_key(row: DiagnosisKey) -> ExportKey:

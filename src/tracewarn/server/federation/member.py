@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,17 +51,18 @@ def gateway_client(
     if not settings.federation_gateway_url:
         raise ValueError("TRACEWARN_FEDERATION_GATEWAY_URL is not set")
     directory = credentials.directory
-    cert = (
-        None
-        if transport is not None
-        else (str(directory / "auth.pem"), str(directory / "auth.key"))
-    )
+    # mTLS to the terminator, unless the identity headers stand in for it (local use).
+    local = transport is not None or settings.federation_identity_headers
+    verify: ssl.SSLContext | bool = True
+    if not local:
+        verify = ssl.create_default_context()
+        verify.load_cert_chain(str(directory / "auth.pem"), str(directory / "auth.key"))
     headers = (
         identity_headers(credentials.auth_certificate)
         if settings.federation_identity_headers
         else {}
     )
     with httpx.Client(
-        base_url=settings.federation_gateway_url, cert=cert, transport=transport, timeout=60.0
+        base_url=settings.federation_gateway_url, verify=verify, transport=transport, timeout=60.0
     ) as client:
         yield GatewayClient(client, headers)

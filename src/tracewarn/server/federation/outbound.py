@@ -46,7 +46,19 @@ class UploadReport:
     already_there: int = 0
 
 
-def _pending(ctx: ServerContext, now: int) -> list[DiagnosisKey]:
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    # Plain values, not ORM objects: a national day can be a million keys.
+    key_data: bytes
+    submission_type: int
+    rolling_start_interval_number: int
+    rolling_period: int
+    transmission_risk_level: int
+    visited_countries: str
+    package_hour: int
+
+
+def _pending(ctx: ServerContext, now: int) -> list[_Pending]:
     s = ctx.settings
     current_hour = now // 3600
     oldest_interval = (now - now % 86400) // 600 - 15 * 144  # the gateway's age limit
@@ -55,8 +67,16 @@ def _pending(ctx: ServerContext, now: int) -> list[DiagnosisKey]:
         FederationSent.submission_type == DiagnosisKey.submission_type,
     )
     with ctx.sessions() as session:
-        rows = session.scalars(
-            sa.select(DiagnosisKey).where(
+        rows = session.execute(
+            sa.select(
+                DiagnosisKey.key_data,
+                DiagnosisKey.submission_type,
+                DiagnosisKey.rolling_start_interval_number,
+                DiagnosisKey.rolling_period,
+                DiagnosisKey.transmission_risk_level,
+                DiagnosisKey.visited_countries,
+                DiagnosisKey.package_hour,
+            ).where(
                 DiagnosisKey.consent_to_federation.is_(True),
                 DiagnosisKey.is_padding.is_(False),
                 DiagnosisKey.origin_country == s.home_region,
@@ -68,20 +88,20 @@ def _pending(ctx: ServerContext, now: int) -> list[DiagnosisKey]:
     # Published = assigned to an hour whose package exists (the hour index names it).
     indexes: dict[str, set[int]] = {}
     out = []
-    for row in rows:
-        if row.package_hour is None or row.package_hour >= current_hour:
+    for key_data, kind, rsin, period, trl, visited, hour in rows:
+        if hour is None or hour >= current_hour:
             continue
-        day = layout.day_of(row.package_hour)
+        day = layout.day_of(hour)
         if day not in indexes:
             indexes[day] = set(
                 layout.read_json(ctx.blobs, layout.hour_index(s.home_region, day)) or []
             )
-        if row.package_hour % 24 in indexes[day]:
-            out.append(row)
+        if hour % 24 in indexes[day]:
+            out.append(_Pending(key_data, kind, rsin, period, trl, visited, hour))
     return out
 
 
-def _federation_key(row: DiagnosisKey, origin: str) -> FederationKey:
+def _federation_key(row: _Pending, origin: str) -> FederationKey:
     return FederationKey(
         key_data=row.key_data,
         rolling_start_interval_number=row.rolling_start_interval_number,
@@ -96,7 +116,7 @@ def _federation_key(row: DiagnosisKey, origin: str) -> FederationKey:
     )
 
 
-def _shuffled(ctx: ServerContext, rows: list[DiagnosisKey]) -> list[DiagnosisKey]:
+def _shuffled(ctx: ServerContext, rows: list[_Pending]) -> list[_Pending]:
     # Sort by fresh random 64-bit tags: a uniform shuffle that uses the context's randomness.
     noise = ctx.random_bytes(8 * len(rows))
     order = sorted(range(len(rows)), key=lambda i: noise[8 * i : 8 * i + 8])

@@ -90,20 +90,25 @@ class TanKind(enum.StrEnum):
 
 
 _REDEEMED = {"guid_pcr": TestResult.PCR_OR_RAT_REDEEMED, "guid_rat": TestResult.RAT_REDEEMED}
+# "tw_" and 6 hex digits: enough to tell a handful of keys apart, too little to guess the rest.
+API_KEY_PREFIX_LENGTH = 9
 
 
 def create_api_key(session: Session, ctx: ServerContext, *, kind: str, label: str) -> str:
     """A new API key of `kind` (`lab` or `hotline`); returned once, stored only as an HMAC."""
     if kind not in {"lab", "hotline"}:
         raise ValueError("API key kind is 'lab' or 'hotline'")
+    if not label.strip():
+        raise ValueError("an API key needs a label saying who holds it")
     secret = "tw_" + ctx.random_bytes(24).hex()
     session.add(
         ApiKey(
             key_hmac=ctx.box.mac("api-key", secret),
             kind=kind,
-            label=label[:100],
+            label=label.strip()[:100],
             created_at=coarse_time(ctx.now()),
             revoked=False,
+            key_prefix=secret[:API_KEY_PREFIX_LENGTH],
         )
     )
     return secret

@@ -176,8 +176,9 @@
       const li = document.createElement("li");
       li.className = "warning";
       const minutes = Math.round((overlap.end - overlap.start) / 60);
+      const span = minutes < 1 ? "less than a minute" : minutes === 1 ? "1 minute" : `${minutes} minutes`;
       li.textContent = `Warning: a person who later tested positive was at ${placeLine(record)} on ${when(overlap.start)}, `
-        + `for ${minutes} minutes while you were there (until ${clock(overlap.end)}). `
+        + `for ${span} while you were there (until ${clock(overlap.end)}). `
         + "Watch for symptoms, reduce contacts and consider getting tested.";
       list.append(li);
     }

@@ -30,11 +30,11 @@ def upgrade() -> None:
         "web_session",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("token_hmac", sa.LargeBinary(32), nullable=False, unique=True),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", sa.BigInteger(), nullable=False),
     )
-    op.create_index("ix_web_session_user_id", "web_session", ["user_id"])
+    op.create_index("ix_web_session_account_id", "web_session", ["account_id"])
 
 
 def downgrade() -> None:
