@@ -1,11 +1,15 @@
 """The one `tracewarn` command. Each domain registers its subcommands from `tracewarn.commands`.
 
 Bad input anywhere below is reported as one line on stderr with exit code 2, never a traceback:
-every command lets `ProtocolError` (and `BadInput`) propagate to `main`, which prints it.
+every command lets its errors propagate to `main`, the one handler, which asks
+`commands._common.describe_error` for a line saying what to fix (protocol errors, bad input,
+configuration, filesystem and database errors). Anything else is a bug: one line too, exit 1,
+and the traceback only with `TRACEWARN_DEBUG=1`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -25,9 +29,8 @@ from tracewarn.commands import (
     server,
 )
 from tracewarn.commands import simulate as simulate_commands
-from tracewarn.commands._common import BadInput
+from tracewarn.commands._common import describe_error
 from tracewarn.commands._help import tidy, usage_message
-from tracewarn.protocol.errors import ProtocolError
 
 app = typer.Typer(
     name="tracewarn",
@@ -86,7 +89,20 @@ def main() -> None:
         raise SystemExit(2) from None
     except typer.Abort:
         raise SystemExit(1) from None
-    except (ProtocolError, BadInput) as exc:
-        print(f"tracewarn: error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's error channel
-        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        # The one handler for every command (see the module docstring and
+        # `commands._common.describe_error`).
+        message, status = describe_error(exc), 2
+        if message is None:
+            if os.environ.get("TRACEWARN_DEBUG") == "1":
+                raise
+            message, status = (
+                f"internal error ({type(exc).__name__}); this is a bug, please report it "
+                "(TRACEWARN_DEBUG=1 shows the traceback)",
+                1,
+            )
+        print(f"tracewarn: error: {message}", file=sys.stderr)  # noqa: T201 - the error channel
+        raise SystemExit(status) from None
     raise SystemExit(code if isinstance(code, int) else 0)

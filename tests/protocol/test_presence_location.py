@@ -30,6 +30,7 @@ from tracewarn.protocol.presence import (
     location_url,
     parse_qr_url,
     scan_location_url,
+    timestamp_datetime,
     train_coach_location,
     validation_problems,
 )
@@ -63,8 +64,9 @@ uint64 = st.integers(0, 2**64 - 1)
 
 @st.composite
 def locations(draw: st.DrawFn) -> TraceLocation:
-    start = draw(st.integers(0, 2**40))
-    end = draw(st.integers(start, 2**41))
+    # Up to 9999-12-31, the last time a device can represent (later ones break a scan rule).
+    start = draw(st.integers(0, 2**37))
+    end = draw(st.integers(start, 253_402_300_799))
     kind = draw(st.sampled_from(list(LocationType)))
     transport = None
     if kind.is_transport:
@@ -188,6 +190,8 @@ def test_wrong_protobuf_is_a_typed_error() -> None:
         ({"address": "a\rb"}, "address-single-line"),
         ({"start_timestamp": 200, "end_timestamp": 100}, "start-not-after-end"),
         ({"start_timestamp": 100, "end_timestamp": 0}, "start-not-after-end"),
+        ({"start_timestamp": 0, "end_timestamp": 253_402_300_800}, "end-timestamp-range"),
+        ({"start_timestamp": 0, "end_timestamp": 2**63}, "end-timestamp-range"),
         ({"cryptographic_seed": b"1234"}, "seed-length"),
         ({"cryptographic_seed": bytes(32)}, "seed-length"),
         ({"type": LocationType.TRAIN_COACH}, "transport-service"),
@@ -274,3 +278,14 @@ def test_descriptor_with_a_missing_group_is_a_typed_error() -> None:
     no_number = QRCodeDescriptor(r"https://x\.example/(\w+)/(.+)", 0, 1, PayloadEncoding.BASE64)
     with pytest.raises(QRCodeFormatError, match="not a number"):
         parse_qr_url("https://x.example/v_one/AAAA", (no_number,))
+
+
+def test_huge_timestamps_are_a_typed_error_not_a_valid_code() -> None:
+    # Issue 11 repro: year 33658 and 2**63 crashed `location scan` and passed as valid.
+    for value in (1_000_000_000_000, 2**63, 2**64 - 1):
+        loc = venue(start_timestamp=value, end_timestamp=value)
+        rules = [p.rule for p in validation_problems(loc)]
+        assert rules == ["start-timestamp-range", "end-timestamp-range"]
+        with pytest.raises(QRCodeFormatError):
+            timestamp_datetime(value)
+    assert timestamp_datetime(253_402_300_799).year == 9999

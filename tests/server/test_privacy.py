@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tracewarn.server import Settings
 from tracewarn.server.models import Base
-from tracewarn.server.ratelimit import RateLimiter
+from tracewarn.server.ratelimit import MemoryRateLimiter
 from tracewarn.server.serve import uvicorn_options
 from tracewarn.server.testing import asgi_client
 
@@ -93,7 +93,13 @@ def test_per_client_rate_limit(make_server: object) -> None:
 
 def test_rate_limiter_keeps_no_addresses() -> None:
     now = [0.0]
-    limiter = RateLimiter(per_client=2, global_limit=5, window_seconds=60, clock=lambda: now[0])
+    limiter = MemoryRateLimiter(
+        per_client=2,
+        global_limit=5,
+        failures_per_client=1,
+        window_seconds=60,
+        clock=lambda: now[0],
+    )
     assert [limiter.allow("192.0.2.7") for _ in range(3)] == [True, True, False]
     assert limiter.allow("192.0.2.8")
     state = repr(vars(limiter))

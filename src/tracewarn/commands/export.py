@@ -10,13 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from tracewarn.commands._common import BadInput, print_json, read_bytes, read_json
+from tracewarn.commands._common import BadInput, read_bytes, read_json
 
 if TYPE_CHECKING:
     from tracewarn.protocol.gaen import ExportFile, ExportKey
@@ -50,8 +52,10 @@ def _key_json(key: ExportKey) -> dict[str, Any]:
     }
 
 
-def _inspect_json(export: ExportFile, valid: bool | None) -> dict[str, Any]:
-    return {
+def _write_inspect_json(export: ExportFile, valid: bool | None, out: TextIO) -> None:
+    """The `--json` document, written key by key: a 1.4 M-key export never becomes one list of
+    dicts or one string in memory. Same shape and indentation as `print_json` gives."""
+    head = {
         "region": export.region,
         "batch_num": export.batch_num,
         "batch_size": export.batch_size,
@@ -60,9 +64,19 @@ def _inspect_json(export: ExportFile, valid: bool | None) -> dict[str, Any]:
         "signature_infos": [info.as_dict() for info in export.signature_infos],
         "signature_valid": valid,
         "key_count": export.key_count,
-        "keys": [_key_json(key) for key in export.iter_keys()],
-        "revised_keys": [_key_json(key) for key in export.revised_keys],
     }
+    text = json.dumps(head, indent=2)
+    out.write(text[: text.rindex("}")].rstrip() + ",\n")
+    for name, keys in (("keys", export.iter_keys()), ("revised_keys", iter(export.revised_keys))):
+        out.write(f'  "{name}": [')
+        first = True
+        for key in keys:
+            item = json.dumps(_key_json(key), indent=2).replace("\n", "\n    ")
+            out.write(("\n    " if first else ",\n    ") + item)
+            first = False
+        out.write("]" if first else "\n  ]")
+        out.write(",\n" if name == "keys" else "\n")
+    out.write("}\n")
 
 
 def _utc(seconds: int) -> str:
@@ -85,9 +99,11 @@ def inspect(
 ) -> None:
     """Show an export's header, signature status and keys."""
     from tracewarn.protocol.errors import InvalidSignature
-    from tracewarn.protocol.gaen import load_public_key, read_export, verify_export
+    from tracewarn.protocol.gaen import ZipLimits, load_public_key, read_export, verify_export
 
-    export = read_export(read_bytes(file))
+    limits = ZipLimits()
+    # Size first: a file over the limit is refused without being read into memory.
+    export = read_export(read_bytes(file, limit=limits.max_zip_size), limits=limits)
     key = None if public_key is None else load_public_key(read_bytes(public_key))
     valid: bool | None = None
     problem = ""
@@ -98,7 +114,7 @@ def inspect(
         except InvalidSignature as exc:
             valid, problem = False, str(exc)
     if as_json:
-        print_json(_inspect_json(export, valid))
+        _write_inspect_json(export, valid, sys.stdout)
     else:
         _print_text(export, valid, problem, has_key=key is not None)
     if valid is False:

@@ -177,6 +177,10 @@ def create(
     if kind is LocationType.CHECKPOINT and default_length is None:
         default_length = 15
 
+    if out.is_dir():
+        raise BadInput(f"--out {out} is a directory; give a file name such as {out / 'poster.pdf'}")
+    if not out.parent.is_dir():
+        raise BadInput(f"--out folder {out.parent} does not exist; create it first")
     if seed_hex is None:
         seed = os.urandom(16)
     else:
@@ -230,6 +234,8 @@ def _decoded_json(code: DecodedCode) -> dict[str, Any]:
 
 
 def _print_human(code: DecodedCode, *, validated: bool) -> None:
+    from tracewarn.protocol.presence import timestamp_datetime
+
     loc = code.location
     rows = [
         ("form", f"{code.descriptor.name} URL, version {code.url_version}"),
@@ -244,7 +250,7 @@ def _print_human(code: DecodedCode, *, validated: bool) -> None:
         rows.append(("times", "permanent"))
     else:
         for name, ts in (("start", loc.start_timestamp), ("end", loc.end_timestamp)):
-            rows.append((name, dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()))
+            rows.append((name, timestamp_datetime(ts, f"{name}_timestamp").isoformat()))
     length = loc.default_check_in_length_minutes
     rows.append(("default length", f"{length} min" if length else "not set"))
     rows.append(("seed", f"{len(loc.cryptographic_seed)} bytes"))

@@ -34,24 +34,25 @@ class KeyKind(StrEnum):
 
 
 def _context() -> ServerContext:
-    from pydantic import ValidationError
-
+    # Settings and start-up errors (pydantic, ConfigError) reach `cli.main`, which names the
+    # TRACEWARN_ variable to fix.
     from tracewarn.server.app import build_context
     from tracewarn.server.settings import Settings
 
-    try:
-        return build_context(Settings())
-    except ValidationError as exc:
-        raise BadInput(f"invalid TRACEWARN_ settings: {exc.errors()[0]['msg']}") from None
+    return build_context(Settings())
 
 
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind (default TRACEWARN_HOST or 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default TRACEWARN_PORT or 8000).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Port (default TRACEWARN_PORT or 8000)."),
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default TRACEWARN_WORKERS or 1).")
+        int | None,
+        typer.Option(min=1, max=256, help="Worker processes (default TRACEWARN_WORKERS or 1)."),
     ] = None,
     data_dir: Annotated[
         Path | None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tracewarn.server.settings import Settings
+from tracewarn.server.settings import ConfigError, Settings
 
 __all__ = ["SecretBox", "load_server_secret"]
 
@@ -28,9 +28,19 @@ def load_server_secret(settings: Settings) -> bytes:
     if settings.server_secret is not None:
         value = settings.server_secret.get_secret_value().encode()
         if len(value) < 16:
-            raise ValueError("TRACEWARN_SERVER_SECRET must be at least 16 characters")
+            raise ConfigError("TRACEWARN_SERVER_SECRET must be at least 16 characters")
         return value
     path = Path(settings.data_dir) / _SECRET_FILE
+    try:
+        return _read_or_create(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read or create the server secret {path}: {exc.strerror}; "
+            "set TRACEWARN_DATA_DIR to a writable directory or TRACEWARN_SERVER_SECRET"
+        ) from None
+
+
+def _read_or_create(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

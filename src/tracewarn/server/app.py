@@ -7,18 +7,23 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from tracewarn import __version__
 from tracewarn.server._secrets import SecretBox, load_server_secret
 from tracewarn.server.context import ServerContext
 from tracewarn.server.db import make_engine, make_sessionmaker, upgrade_database
 from tracewarn.server.distribution.blobstore import BlobStore, blob_store_from_settings
+from tracewarn.server.guard import SUBMISSION_PATHS, RequestGuard
 from tracewarn.server.problems import install_problem_handlers
-from tracewarn.server.ratelimit import RateLimiter
+from tracewarn.server.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
 from tracewarn.server.settings import Settings
+from tracewarn.server.startup import check_blob_store, database_errors, prepare_data_dir
 
 __all__ = ["build_context", "create_app"]
 
@@ -35,25 +40,49 @@ def build_context(
 ) -> ServerContext:
     """Everything a request or a job needs; runs `alembic upgrade head` unless `migrate` is off."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    if migrate:
-        upgrade_database(engine, settings.data_dir)
+    prepare_data_dir(settings)
+    if blobs is None:
+        check_blob_store(settings)
+    with database_errors(settings):
+        engine = make_engine(settings.resolved_database_url)
+        if migrate:
+            upgrade_database(engine, settings.data_dir)
     real_clock = clock or time.time
+    box = SecretBox(load_server_secret(settings))
     return ServerContext(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        box=SecretBox(load_server_secret(settings)),
+        box=box,
         clock=real_clock,
-        limiter=RateLimiter(
-            per_client=settings.rate_limit_per_client,
-            global_limit=settings.rate_limit_global,
-            window_seconds=settings.rate_limit_window_seconds,
-            clock=real_clock,
-        ),
+        limiter=_limiter(settings, engine, box, real_clock),
         blobs=blobs or blob_store_from_settings(settings),
         random_bytes=random_bytes or os.urandom,
+    )
+
+
+def _limiter(
+    settings: Settings, engine: Engine, box: SecretBox, clock: Callable[[], float]
+) -> RateLimiter:
+    per_client, global_limit = settings.rate_limit_per_client, settings.rate_limit_global
+    failures, window = settings.rate_limit_failures_per_client, settings.rate_limit_window_seconds
+    if settings.rate_limit_backend == "memory":
+        return MemoryRateLimiter(
+            per_client=per_client,
+            global_limit=global_limit,
+            failures_per_client=failures,
+            window_seconds=window,
+            clock=clock,
+        )
+    return DatabaseRateLimiter(
+        engine,
+        # Derived from the server secret so every worker and host uses the same key per window.
+        epoch_key=lambda epoch: box.mac("rate-limit-epoch", str(epoch)),
+        per_client=per_client,
+        global_limit=global_limit,
+        failures_per_client=failures,
+        window_seconds=window,
+        clock=clock,
     )
 
 
@@ -99,6 +128,7 @@ def create_app(
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
+    _install_guard(app, ctx)
     from tracewarn.server.distribution.routes import router as distribution_router
     from tracewarn.server.submission.routes import router as submission_router
     from tracewarn.server.verification.routes import router as verification_router
@@ -116,6 +146,29 @@ def create_app(
 
     mount_web(app)  # /portal, /venue and the check-in page /c (tracewarn.web)
     return app
+
+
+def _install_guard(app: FastAPI, ctx: ServerContext) -> None:
+    settings = ctx.settings
+
+    def limit_for(path: str) -> int:
+        if path in SUBMISSION_PATHS:
+            return settings.max_request_bytes
+        return settings.max_json_request_bytes
+
+    async def rate_limit(scope: MutableMapping[str, Any]) -> bool:
+        client = scope.get("client")
+        host = client[0] if client else None
+        if ctx.limiter.blocking:
+            return await run_in_threadpool(ctx.limiter.allow, host)
+        return ctx.limiter.allow(host)
+
+    app.add_middleware(
+        RequestGuard,
+        limit_for=limit_for,
+        rate_limit=rate_limit,
+        response_size=settings.response_size_bytes,
+    )
 
 
 def _schedule(ctx: ServerContext, stop: threading.Event) -> None:

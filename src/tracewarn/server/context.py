@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracewarn.server._secrets import SecretBox
+from tracewarn.server.guard import RATE_CHECKED
 from tracewarn.server.problems import Problem
 from tracewarn.server.ratelimit import RateLimiter
 from tracewarn.server.settings import Settings
@@ -72,6 +73,8 @@ class ServerContext:
         return self.fake_timing.setdefault(family, FakeTiming())
 
     def rate_limit(self, request: Request) -> None:
+        if request.scope.get(RATE_CHECKED):
+            return  # the request guard counted it before the body was read
         host = request.client.host if request.client else None
         if not self.limiter.allow(host):
             raise Problem(

@@ -19,6 +19,7 @@ __all__ = [
     "FederationBatch",
     "FederationSent",
     "PublicationState",
+    "RateLimitHit",
     "RegistrationToken",
     "SigningKey",
     "StagedUpload",
@@ -243,3 +244,20 @@ class WebSession(Base):
     account_id: Mapped[int] = mapped_column(Integer, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RateLimitHit(Base):
+    """Requests counted in one sub-window of the shared sliding-window rate limit (ratelimit.py).
+
+    `tag` is a keyed hash of the client address under a key that changes every window, or a
+    random per-process shard id for the global count; never an address. Rows are deleted as soon
+    as their sub-window leaves the window.
+    """
+
+    __tablename__ = "rate_limit_hit"
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    tag: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rate_limit_hit_slot", "slot"),)

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tracewarn.protocol.errors import ProtocolError
 
-__all__ = ["PROBLEM_TYPE_PREFIX", "Problem", "install_problem_handlers", "padded_json"]
+__all__ = [
+    "PROBLEM_TYPE_PREFIX",
+    "Problem",
+    "install_problem_handlers",
+    "padded_body",
+    "padded_json",
+    "parse_body",
+    "problem_bytes",
+]
 
 PROBLEM_TYPE_PREFIX = "urn:tracewarn:problem:"
 _log = logging.getLogger("tracewarn.server")
@@ -59,26 +68,49 @@ def padded_json(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """`payload` as JSON padded with a `padding` member to exactly `size` bytes when it fits."""
+    body = padded_body(payload, size=size)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_body(model: type[_M], raw: bytes) -> _M:
+    """`raw` JSON validated as `model`; a 422 problem like FastAPI's own, for routes that
+    authenticate before they read the body."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]  # a ValidationError always has at least one
+        where = ".".join(["body", *(str(p) for p in first.get("loc", ()))])
+        raise Problem(422, "invalid-request", f"{where}: {first.get('msg', 'invalid')}") from None
+
+
+def padded_body(payload: dict[str, Any], *, size: int) -> bytes:
     body = json.dumps({**payload, "padding": ""}, separators=(",", ":")).encode()
     if len(body) < size:
         body = json.dumps(
             {**payload, "padding": "0" * (size - len(body))}, separators=(",", ":")
         ).encode()
-    return Response(body, status_code=status, media_type=media_type, headers=headers)
+    return body
+
+
+def _payload(status: int, slug: str, detail: str) -> dict[str, Any]:
+    from http import HTTPStatus
+
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    return {"type": PROBLEM_TYPE_PREFIX + slug, "title": title, "status": status, "detail": detail}
+
+
+def problem_bytes(status: int, slug: str, detail: str, *, size: int) -> bytes:
+    """A padded problem+json body, for code that answers below FastAPI (the request guard)."""
+    return padded_body(_payload(status, slug, detail), size=size)
 
 
 def _problem(
     request: Request, status: int, slug: str, detail: str, headers: dict[str, str] | None = None
 ) -> Response:
-    from http import HTTPStatus
-
-    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    payload = {
-        "type": PROBLEM_TYPE_PREFIX + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
+    payload = _payload(status, slug, detail)
     size = getattr(getattr(request.app.state, "ctx", None), "settings", None)
     target = size.response_size_bytes if size is not None else 0
     return padded_json(

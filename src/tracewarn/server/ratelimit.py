@@ -1,12 +1,22 @@
-"""In-memory rate limits, per client and global, that never store an address.
+"""Sliding-window rate limits, per client and global, shared by every worker, storing no address.
 
-A client is counted under `HMAC(k, address)[:16]` where `k` is random, lives only in this
-process's memory and is replaced whenever the window rolls over; the counters are dropped at
-the same moment. So nothing persists, nothing survives a window, and even a memory dump maps a
-counter back to an address only by guessing addresses for the current window. Limits are per
-worker process; the global limit therefore scales with the number of workers (documented in
-docs/server.md). Behind a reverse proxy every client shares the proxy's address, so the global
-limit is what bounds brute force there.
+Theory of operation. A window of `W` seconds is cut into `PARTS` sub-windows ("slots"); a
+request counts in its slot, and a check sums the last `PARTS` slots, so the limit holds over
+any `W`-second span up to one slot's worth (at most `limit * (1 + 1/PARTS)` requests in any
+`W` seconds, where a clock-minute counter allowed `2 * limit` across a boundary).
+
+A client is counted under `tag = HMAC(k_e, scope || address)[:16]`, where `k_e` is the key of
+the window epoch `e` the slot belongs to. The database limiter derives `k_e` from the server
+secret (every worker and host agrees on it, so limits are shared); the memory limiter draws a
+random base key per process. Keys change every window, so a tag links requests only within one
+window, and rows are deleted as soon as their slot leaves the window: nothing outlives it. The
+global count is kept per process under a random shard id (no row contention between workers)
+and summed over all shards.
+
+Two back ends: `DatabaseRateLimiter` (the default: the server's own PostgreSQL or SQLite, one
+short transaction per check) and `MemoryRateLimiter` (per process, for a single worker or
+tests). Behind a reverse proxy every client shares the proxy's address, so the global limit is
+what bounds brute force there.
 """
 
 from __future__ import annotations
@@ -16,44 +26,236 @@ import hmac
 import os
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
-__all__ = ["RateLimiter"]
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tracewarn.server.models import RateLimitHit
+
+__all__ = [
+    "PARTS",
+    "DatabaseRateLimiter",
+    "MemoryRateLimiter",
+    "RateLimiter",
+    "client_tag",
+]
+
+PARTS = 10
+_REQUEST, _GLOBAL, _FAILURE = "request", "global", "failure"
 
 
-class RateLimiter:
+class RateLimiter(Protocol):
+    # True when a check does I/O: async callers run it in a thread.
+    blocking: bool
+
+    def allow(self, client: str | None) -> bool:
+        """Count one request from `client`; False if it or everybody is over the limit."""
+        ...
+
+    def failure_allowed(self, client: str | None) -> bool:
+        """False if `client` already failed authentication too often in the window."""
+        ...
+
+    def record_failure(self, client: str | None) -> None: ...
+
+
+def client_tag(epoch_key: bytes, scope: str, client: str) -> bytes:
+    """The 16-byte keyed hash a client is counted under; the address itself is never kept."""
+    return hmac.new(epoch_key, f"{scope}\x00{client}".encode(), hashlib.sha256).digest()[:16]
+
+
+class _Slots:
+    """Slot arithmetic and per-epoch keys shared by both back ends."""
+
+    def __init__(
+        self, window_seconds: float, clock: Callable[[], float], epoch_key: Callable[[int], bytes]
+    ) -> None:
+        self.window = window_seconds
+        self.clock = clock
+        self._epoch_key = epoch_key
+        self._keys: dict[int, bytes] = {}
+
+    def current(self) -> int:
+        if self.window <= 0:
+            return 0
+        return int(self.clock() * PARTS // self.window)
+
+    def tags(self, scope: str, client: str, slot: int) -> tuple[bytes, bytes]:
+        """(tag in the current epoch, tag in the previous one): the window spans both."""
+        epoch = slot // PARTS
+        return (
+            client_tag(self._key(epoch), scope, client),
+            client_tag(self._key(epoch - 1), scope, client),
+        )
+
+    def _key(self, epoch: int) -> bytes:
+        key = self._keys.get(epoch)
+        if key is None:
+            # Only the two epochs a window can span are kept; older keys are forgotten.
+            self._keys = {e: k for e, k in self._keys.items() if e >= epoch - 1}
+            key = self._keys[epoch] = self._epoch_key(epoch)
+        return key
+
+
+class MemoryRateLimiter:
+    """Per-process sliding windows (one worker, or tests); a random key per process."""
+
+    blocking = False
+
     def __init__(
         self,
         *,
         per_client: int,
         global_limit: int,
+        failures_per_client: int,
         window_seconds: float,
         clock: Callable[[], float],
     ) -> None:
-        self._per_client = per_client
-        self._global = global_limit
-        self._window = window_seconds
-        self._clock = clock
+        base = os.urandom(32)
+        self._slots = _Slots(
+            window_seconds,
+            clock,
+            lambda epoch: hmac.new(base, epoch.to_bytes(8, "big", signed=True), "sha256").digest(),
+        )
+        self._limits = {_REQUEST: per_client, _GLOBAL: global_limit, _FAILURE: failures_per_client}
         self._lock = threading.Lock()
-        self._window_index = -1
-        self._key = b""
-        self._counts: dict[bytes, int] = {}
-        self._total = 0
+        self._hits: dict[tuple[str, bytes, int], int] = {}
+        self._slot = -1
+
+    def _prune(self, slot: int) -> None:
+        if slot != self._slot:
+            self._slot = slot
+            self._hits = {k: v for k, v in self._hits.items() if k[2] > slot - PARTS}
+
+    def _sum(self, scope: str, tags: tuple[bytes, ...], slot: int) -> int:
+        return sum(
+            v
+            for (s, t, k), v in self._hits.items()
+            if s == scope and t in tags and k > slot - PARTS
+        )
+
+    def _add(self, scope: str, tag: bytes, slot: int) -> None:
+        self._hits[(scope, tag, slot)] = self._hits.get((scope, tag, slot), 0) + 1
 
     def allow(self, client: str | None) -> bool:
-        """Count one request from `client`; False if it or everybody is over the limit."""
         with self._lock:
-            index = int(self._clock() // self._window) if self._window > 0 else 0
-            if index != self._window_index:
-                self._window_index = index
-                self._key = os.urandom(32)
-                self._counts = {}
-                self._total = 0
-            self._total += 1
-            if self._total > self._global:
+            slot = self._slots.current()
+            self._prune(slot)
+            self._add(_GLOBAL, b"", slot)
+            if self._sum(_GLOBAL, (b"",), slot) > self._limits[_GLOBAL]:
                 return False
             if client is None:
                 return True
-            tag = hmac.new(self._key, client.encode(), hashlib.sha256).digest()[:16]
-            count = self._counts.get(tag, 0) + 1
-            self._counts[tag] = count
-            return count <= self._per_client
+            tags = self._slots.tags(_REQUEST, client, slot)
+            self._add(_REQUEST, tags[0], slot)
+            return self._sum(_REQUEST, tags, slot) <= self._limits[_REQUEST]
+
+    def failure_allowed(self, client: str | None) -> bool:
+        if client is None:
+            return True
+        with self._lock:
+            slot = self._slots.current()
+            self._prune(slot)
+            tags = self._slots.tags(_FAILURE, client, slot)
+            return self._sum(_FAILURE, tags, slot) < self._limits[_FAILURE]
+
+    def record_failure(self, client: str | None) -> None:
+        if client is None:
+            return
+        with self._lock:
+            slot = self._slots.current()
+            self._add(_FAILURE, self._slots.tags(_FAILURE, client, slot)[0], slot)
+
+
+class DatabaseRateLimiter:
+    """Sliding windows in the `rate_limit_hit` table, shared by all workers and hosts."""
+
+    blocking = True
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        epoch_key: Callable[[int], bytes],
+        per_client: int,
+        global_limit: int,
+        failures_per_client: int,
+        window_seconds: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._engine = engine
+        self._slots = _Slots(window_seconds, clock, epoch_key)
+        self._limits = {_REQUEST: per_client, _GLOBAL: global_limit, _FAILURE: failures_per_client}
+        self._shard = os.urandom(16)  # this process's global-count row: no cross-worker contention
+        self._pruned = -1
+        self._lock = threading.Lock()
+
+    def _upsert(self, rows: list[dict[str, object]]) -> sa.Executable:
+        if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(RateLimitHit).values(rows)
+            return pg.on_conflict_do_update(
+                index_elements=["scope", "tag", "slot"], set_={"hits": RateLimitHit.hits + 1}
+            )
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(RateLimitHit).values(rows)
+        return lite.on_conflict_do_update(
+            index_elements=["scope", "tag", "slot"], set_={"hits": RateLimitHit.hits + 1}
+        )
+
+    def _maybe_prune(self, conn: sa.Connection, slot: int) -> None:
+        # Once per slot per process: rows whose slot left the window go at once.
+        with self._lock:
+            if slot == self._pruned:
+                return
+            self._pruned = slot
+        conn.execute(sa.delete(RateLimitHit).where(RateLimitHit.slot <= slot - PARTS))
+
+    def _sums(
+        self, conn: sa.Connection, slot: int, wanted: list[tuple[str, tuple[bytes, ...]]]
+    ) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for scope, tags in wanted:
+            query = sa.select(sa.func.coalesce(sa.func.sum(RateLimitHit.hits), 0)).where(
+                RateLimitHit.scope == scope, RateLimitHit.slot > slot - PARTS
+            )
+            if tags:
+                query = query.where(RateLimitHit.tag.in_(tags))
+            out[scope] = int(conn.execute(query).scalar_one())
+        return out
+
+    def allow(self, client: str | None) -> bool:
+        slot = self._slots.current()
+        rows: list[dict[str, object]] = [
+            {"scope": _GLOBAL, "tag": self._shard, "slot": slot, "hits": 1}
+        ]
+        wanted: list[tuple[str, tuple[bytes, ...]]] = [(_GLOBAL, ())]
+        if client is not None:
+            tags = self._slots.tags(_REQUEST, client, slot)
+            rows.append({"scope": _REQUEST, "tag": tags[0], "slot": slot, "hits": 1})
+            wanted.append((_REQUEST, tags))
+        with self._engine.begin() as conn:
+            self._maybe_prune(conn, slot)
+            conn.execute(self._upsert(rows))
+            sums = self._sums(conn, slot, wanted)
+        return all(count <= self._limits[scope] for scope, count in sums.items())
+
+    def failure_allowed(self, client: str | None) -> bool:
+        if client is None:
+            return True
+        slot = self._slots.current()
+        tags = self._slots.tags(_FAILURE, client, slot)
+        with self._engine.connect() as conn:
+            count = self._sums(conn, slot, [(_FAILURE, tags)])[_FAILURE]
+        return count < self._limits[_FAILURE]
+
+    def record_failure(self, client: str | None) -> None:
+        if client is None:
+            return
+        slot = self._slots.current()
+        tag = self._slots.tags(_FAILURE, client, slot)[0]
+        with self._engine.begin() as conn:
+            conn.execute(self._upsert([{"scope": _FAILURE, "tag": tag, "slot": slot, "hits": 1}]))

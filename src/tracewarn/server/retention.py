@@ -18,6 +18,8 @@ from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.models import (
     CheckInReport,
     DiagnosisKey,
+    FederationBatch,
+    FederationSent,
     RegistrationToken,
     Tan,
     TeleTan,
@@ -52,6 +54,10 @@ def cleanup(ctx: ServerContext, *, now: int | None = None) -> CleanupReport:
         out.keys = _count(
             session.execute(sa.delete(DiagnosisKey).where(DiagnosisKey.release_hour < cutoff_hour))
         )
+        # A key was sent no earlier than released, so these marks name deleted keys only; the
+        # import job resumes from batches of the last two days, so older rows are not needed.
+        session.execute(sa.delete(FederationSent).where(FederationSent.sent_hour < cutoff_hour))
+        session.execute(sa.delete(FederationBatch).where(FederationBatch.processed_at < cutoff))
         out.reports = _count(
             session.execute(
                 sa.delete(CheckInReport).where(CheckInReport.release_hour < cutoff_hour)

@@ -13,7 +13,18 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["ConfigError", "Settings", "default_data_dir"]
+
+
+class ConfigError(Exception):
+    """A configuration the server cannot run with; the message names the setting to fix.
+
+    Raised at start-up (data dir, database, secret, blob store), before anything is served, so
+    `tracewarn` commands print it as one line and operators never see a traceback for a typo.
+    """
+
+
+_DATABASE_SCHEMES = frozenset({"sqlite", "postgresql", "postgres", "postgresql+psycopg"})
 
 
 def default_data_dir() -> Path:
@@ -48,8 +59,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    # 0 lets the OS pick a free port (tests); above 65535 the socket layer would wrap around.
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=256)
 
     # Regions: the first is the home region; keys with federation consent also go to visited ones.
     regions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["DE"])
@@ -75,6 +87,8 @@ class Settings(BaseSettings):
     # Submission (cwa-risk-and-checkins.md §4.2, §3.13).
     max_keys_per_submission: int = 15
     max_request_bytes: int = 100_000
+    # Every other endpoint: JSON bodies of a few fields plus at most 4 KiB of padding.
+    max_json_request_bytes: int = Field(default=16_384, ge=1024)
     key_max_age_days: int = 14
     max_checkins_per_day: int = 20
     response_size_bytes: int = 1024
@@ -116,10 +130,36 @@ class Settings(BaseSettings):
     federation_eur_package: str | None = None
     federation_interval_seconds: float = 300.0
 
-    # In-memory rate limits per window (per-client key is a keyed hash, never persisted).
-    rate_limit_window_seconds: float = 60.0
+    # Sliding-window rate limits (ratelimit.py): shared by every worker through the database
+    # ("database"), or per process ("memory"). Clients are counted under a keyed hash that
+    # changes every window; rows are deleted when they leave it.
+    rate_limit_backend: Literal["database", "memory"] = "database"
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_client: int = 60
     rate_limit_global: int = 60_000
+    # Failed API-key checks (lab results, teleTANs) a client may make per window.
+    rate_limit_failures_per_client: int = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        # Only the two databases the migrations and tests cover; anything else would fail
+        # later with a driver import error or a half-applied schema.
+        if value is None:
+            return value
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in _DATABASE_SCHEMES:
+            raise ValueError(
+                "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB (postgresql+psycopg:// too)"
+            )
+        return value
+
+    @field_validator("server_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("regions", "supported_countries", mode="before")
     @classmethod

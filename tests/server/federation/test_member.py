@@ -187,3 +187,21 @@ def test_keys_altered_at_the_gateway_are_dropped(make_federation: Any) -> None:
     out = fed.federate("AA")["import"]
     assert out["keys_imported"] == 3 and out["keys_rejected"] == 5
     assert {r.key_data for r in _rows(fed, "AA")} == {k.key_data for k in other}
+
+
+def test_retention_forgets_federation_bookkeeping(make_federation: Any) -> None:
+    from tracewarn.server.retention import cleanup
+
+    fed: Federation = make_federation(federation_min_batch_keys=1)
+    _report(fed, "BB")
+    fed.advance(HOUR)
+    fed.publish("BB")
+    assert fed.federate("BB")["upload"]["keys_sent"] == 13
+    fed.gateway_jobs()
+    assert fed.federate("AA")["import"]["keys_imported"] == 13
+    fed.advance(15 * 86400)
+    for region in ("AA", "BB"):
+        cleanup(fed.backends[region].ctx)
+        with fed.backends[region].ctx.sessions() as s:
+            for table in (FederationSent, FederationBatch):
+                assert s.scalar(sa.select(sa.func.count()).select_from(table)) == 0

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from tracewarn.protocol.errors import ExportFormatError
 
-__all__ = ["BIN_NAME", "SIG_NAME", "ZipLimits", "read_export_zip", "write_export_zip"]
+__all__ = [
+    "BIN_NAME",
+    "MAX_EXPORT_KEYS",
+    "SIG_NAME",
+    "ZipLimits",
+    "read_export_zip",
+    "write_export_zip",
+]
 
 BIN_NAME = "export.bin"
 SIG_NAME = "export.sig"
@@ -41,13 +48,23 @@ _ZIP_ERRORS = (
 )
 
 
+# A national day is ~1.4 M keys (Germany's peak); one file never needs to hold more than that.
+MAX_EXPORT_KEYS = 1_500_000
+# A key record is ~31 bytes on the wire (16-byte key, start, TRL, report type, DSOS); 44 leaves
+# room for writers that spell out every optional field. export.bin is bounded by the key limit,
+# so a zip bomb of tiny records cannot make a reader split more records than the limit allows.
+_MAX_RECORD_BYTES = 44
+
+
 @dataclass(frozen=True, slots=True)
 class ZipLimits:
-    """Largest accepted sizes: the zip itself, export.bin and export.sig, uncompressed."""
+    """Largest accepted sizes: the zip itself, export.bin and export.sig (uncompressed), and
+    the number of key records (keys plus revised keys) export.bin may hold."""
 
-    max_zip_size: int = 96 * 1024 * 1024
-    max_bin_size: int = 96 * 1024 * 1024
+    max_zip_size: int = 64 * 1024 * 1024
+    max_bin_size: int = MAX_EXPORT_KEYS * _MAX_RECORD_BYTES
     max_sig_size: int = 64 * 1024
+    max_keys: int = MAX_EXPORT_KEYS
 
 
 def write_export_zip(export_bin: bytes, export_sig: bytes, compresslevel: int = 1) -> bytes:

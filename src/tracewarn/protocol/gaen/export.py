@@ -252,7 +252,9 @@ def _signature_info(message: export_pb2.SignatureInfo) -> SignatureInfo:
     )
 
 
-def _parse_export_bin(export_bin: bytes, signatures: tuple[ExportSignature, ...]) -> ExportFile:
+def _parse_export_bin(
+    export_bin: bytes, signatures: tuple[ExportSignature, ...], max_keys: int
+) -> ExportFile:
     if export_bin[: len(EXPORT_HEADER)] != EXPORT_HEADER:
         raise ExportFormatError(
             f"export.bin must start with the header {EXPORT_HEADER!r}, "
@@ -266,6 +268,13 @@ def _parse_export_bin(export_bin: bytes, signatures: tuple[ExportSignature, ...]
             len(body)
         ):
             raise ExportFormatError("export.bin holds more records than its size allows")
+        # Checked after the runtime split the records (bounded by max_bin_size) and before any
+        # per-key work: decoding, key objects and JSON all grow with this count.
+        if len(raw.keys) + len(raw.revised_keys) > max_keys:
+            raise ExportFormatError(
+                f"export.bin holds {len(raw.keys) + len(raw.revised_keys)} key records, "
+                f"over the limit of {max_keys}"
+            )
         region = raw.region.decode("utf-8")
         infos = tuple(
             _signature_info(export_pb2.SignatureInfo.FromString(item))
@@ -321,11 +330,11 @@ def read_export(data: bytes, *, limits: ZipLimits | None = None) -> ExportFile:
             raise ExportFormatError(
                 f"export.bin is {len(data)} bytes, over the {limits.max_bin_size}-byte limit"
             )
-        return _parse_export_bin(data, ())
+        return _parse_export_bin(data, (), limits.max_keys)
     if data.startswith(b"PK"):
         export_bin, export_sig = read_export_zip(data, limits)
         signatures = _parse_export_sig(export_sig)
-        return _parse_export_bin(export_bin, signatures)
+        return _parse_export_bin(export_bin, signatures, limits.max_keys)
     raise ExportFormatError(f"neither an export zip nor an export.bin: starts with {data[:16]!r}")
 
 

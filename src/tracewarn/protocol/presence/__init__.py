@@ -45,6 +45,7 @@ from tracewarn.protocol.presence.location import (
     encode_qr_payload,
     location_id,
     location_id_hash,
+    timestamp_datetime,
     validate_location,
     validation_problems,
 )
@@ -201,6 +202,7 @@ __all__ = [
     "scan_location_url",
     "split_at_utc_midnight",
     "submission_parts",
+    "timestamp_datetime",
     "train_coach_location",
     "transmission_risk_level",
     "transmission_risk_value",

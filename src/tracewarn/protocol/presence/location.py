@@ -40,6 +40,7 @@ __all__ = [
     "encode_qr_payload",
     "location_id",
     "location_id_hash",
+    "timestamp_datetime",
     "validate_location",
     "validation_problems",
 ]
@@ -49,6 +50,9 @@ MAX_TEXT_LENGTH = 255
 SEED_LENGTH = 16
 _UINT32_MAX = 2**32 - 1
 _UINT64_MAX = 2**64 - 1
+# 9999-12-31T23:59:59Z, the last second a `datetime` can hold. The wire allows any uint64, but a
+# device cannot show, compare or store a later time, so such a code is invalid, not "permanent".
+MAX_TIMESTAMP = 253_402_300_799
 
 # The constant CrowdNotifier master public key every CWA production QR code carries (§3.4); CWA
 # never uses it for matching, but scanners and third-party generators expect exactly this value.
@@ -297,6 +301,14 @@ def validation_problems(location: TraceLocation) -> list[RuleViolation]:
     """Every scan rule the location breaks (CWA §3.3, plus ours for transport types); [] if valid."""
     problems = _text_problems("description", location.description)
     problems += _text_problems("address", location.address)
+    for name, value in (("start", location.start_timestamp), ("end", location.end_timestamp)):
+        if not 0 <= value <= MAX_TIMESTAMP:
+            problems.append(
+                RuleViolation(
+                    f"{name}-timestamp-range",
+                    f"{name} {value} is after 9999-12-31 ({MAX_TIMESTAMP}); no device can use it",
+                )
+            )
     if location.start_timestamp > location.end_timestamp:
         problems.append(
             RuleViolation(
@@ -319,6 +331,13 @@ def validation_problems(location: TraceLocation) -> list[RuleViolation]:
             RuleViolation("transport-service", f"a {location.type.name} code must name its service")
         )
     return problems
+
+
+def timestamp_datetime(seconds: int, name: str = "timestamp") -> dt.datetime:
+    """The UTC time of a QR code's Unix `seconds`; `QRCodeFormatError` past year 9999."""
+    if not 0 <= seconds <= MAX_TIMESTAMP:
+        raise QRCodeFormatError(f"{name} {seconds} is outside 0..{MAX_TIMESTAMP} (year 9999)")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 def validate_location(location: TraceLocation) -> TraceLocation:

@@ -4,7 +4,9 @@ Rules (cwa-risk-and-checkins.md §4.2, §3.13; gaen.md §4.3): 1..max keys, 16-b
 start at UTC midnight, rolling period 1-144, TRL 1-8 or DSOS -14..4000 (the other derived),
 origin empty or the home region, visited countries from the supported list, protected check-in
 reports of exactly 32/16/16/32 bytes. Keys older than the retention window or from the future
-are dropped, not rejected (CWA behaviour). Pure: the caller passes `now`.
+are dropped, not rejected (CWA behaviour), unless that leaves nothing to store: then the upload
+is rejected (400, the TAN stays valid) instead of being acknowledged and silently dropped.
+Pure: the caller passes `now`.
 """
 
 from __future__ import annotations
@@ -126,15 +128,17 @@ def validate_submission(
     _check_legacy_checkins(payload)
     if not payload.keys and not reports:
         raise SubmissionFormatError("a submission needs at least one key or check-in report")
-    origin = payload.origin if payload.HasField("origin") else ""
+    origin = _text(payload.origin, "origin") if payload.HasField("origin") else ""
     if origin not in ("", rules.home_region):
         raise SubmissionFormatError(f"origin must be empty or {rules.home_region}")
-    visited = tuple(dict.fromkeys(payload.visitedCountries)) or (rules.home_region,)
+    countries = [_text(c, "visitedCountries") for c in payload.visitedCountries]
+    visited = tuple(dict.fromkeys(countries)) or (rules.home_region,)
     unknown = [c for c in visited if c not in rules.countries]
     if unknown:
-        raise SubmissionFormatError(
-            f"unsupported visited countries: {', '.join(sorted(unknown)[:5])}"
-        )
+        # Names are repeated back only if they look like country codes: the detail must not
+        # echo arbitrary client text.
+        shown = [c if c.isascii() and c.isalpha() else "?" for c in sorted(unknown)[:5]]
+        raise SubmissionFormatError(f"unsupported visited countries: {', '.join(shown)}")
     seen = Counter(k.key_data for k in payload.keys)
     if any(n > 1 for n in seen.values()):
         raise SubmissionFormatError("the same key_data appears twice")
@@ -149,6 +153,13 @@ def validate_submission(
             dropped += 1
             continue
         keys.append(accepted)
+    if dropped and not keys and not reports:
+        # Storing nothing would burn the TAN for an upload that cannot warn anyone; a 400 keeps
+        # it, so the app can retry with its current keys.
+        raise SubmissionFormatError(
+            f"all {dropped} keys are outside the accepted window (the last "
+            f"{rules.key_max_age_days} days up to now); nothing would be published"
+        )
     return ValidSubmission(
         keys=tuple(keys),
         dropped_keys=dropped,
@@ -158,6 +169,13 @@ def validate_submission(
         submission_type=submission_type,
         reports=reports,
     )
+
+
+def _text(value: object, where: str) -> str:
+    # proto2 `string` fields are not UTF-8 checked: the runtime hands back bytes it cannot decode.
+    if not isinstance(value, str):
+        raise SubmissionFormatError(f"{where} must be UTF-8 text")
+    return value
 
 
 def _key(index: int, key: export_pb2.TemporaryExposureKey) -> AcceptedKey:

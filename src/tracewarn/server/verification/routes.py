@@ -9,10 +9,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from tracewarn.protocol.verification import UUID_RANDOM_BYTES, make_uuid4
 from tracewarn.server._fake import answer
-from tracewarn.server.context import Ctx
+from tracewarn.server.context import Ctx, ServerContext
+from tracewarn.server.problems import Problem, padded_json, parse_body
 from tracewarn.server.verification import service
 
 __all__ = ["router"]
@@ -89,23 +91,58 @@ class TanResponse(BaseModel):
     "/version/v1/lab/results",
     status_code=201,
     response_model=LabResultResponse,
-    responses={401: {"description": "Bad API key"}, 404: {"description": "Unknown code"}},
+    responses={
+        401: {"description": "Bad API key"},
+        404: {"description": "Unknown code"},
+        429: {"description": "Too many failed API-key checks"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": LabResultRequest.model_json_schema()}},
+        }
+    },
 )
-def lab_result(
+async def lab_result(
     ctx: Ctx,
-    body: LabResultRequest,
+    request: Request,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
 ) -> Response:
-    """A lab reports a result; the answer carries the test GUID to hand to the person (once)."""
-    with ctx.sessions.begin() as session:
-        service.authenticate_api_key(session, ctx, api_key=x_api_key, kind="lab")
-        code, value, expires = service.report_lab_result(
-            session, ctx, test_type=body.test_type, result=body.result, code=body.code
-        )
-    from tracewarn.server.problems import padded_json
+    """A lab reports a result; the answer carries the test GUID to hand to the person (once).
 
-    payload = {"code": code, "testResult": int(value), "expiresAt": expires}
+    The API key is checked before the body is read or parsed (an unauthenticated client costs
+    no parsing), and failed checks are rate limited per client.
+    """
+    await run_in_threadpool(_authenticate, ctx, request, x_api_key, "lab")
+    body = parse_body(LabResultRequest, await request.body())
+
+    def report() -> tuple[str, int, int]:
+        with ctx.sessions.begin() as session:
+            code, value, expires = service.report_lab_result(
+                session, ctx, test_type=body.test_type, result=body.result, code=body.code
+            )
+        return code, int(value), expires
+
+    code, value, expires = await run_in_threadpool(report)
+    payload = {"code": code, "testResult": value, "expiresAt": expires}
     return padded_json(payload, size=0, status=200 if body.code else 201)
+
+
+def _authenticate(ctx: ServerContext, request: Request, api_key: str | None, kind: str) -> None:
+    host = request.client.host if request.client else None
+    if not ctx.limiter.failure_allowed(host):
+        raise Problem(
+            429,
+            "rate-limited",
+            "too many failed API-key checks; try again later",
+            headers={"Retry-After": "60"},
+        )
+    try:
+        with ctx.sessions.begin() as session:
+            service.authenticate_api_key(session, ctx, api_key=api_key, kind=kind)
+    except Problem:
+        ctx.limiter.record_failure(host)
+        raise
 
 
 @router.post(
@@ -116,16 +153,15 @@ def lab_result(
 )
 def teletan(
     ctx: Ctx,
+    request: Request,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
     teletan_type: Annotated[
         Literal["TEST", "EVENT"] | None, Header(alias="X-CWA-TELETAN-TYPE")
     ] = None,
 ) -> Response:
     """A hotline creates a teleTAN; `X-CWA-TELETAN-TYPE: EVENT` makes a host-warning teleTAN."""
-    from tracewarn.server.problems import padded_json
-
+    _authenticate(ctx, request, x_api_key, "hotline")
     with ctx.sessions.begin() as session:
-        service.authenticate_api_key(session, ctx, api_key=x_api_key, kind="hotline")
         value, expires = service.create_teletan(session, ctx, event=teletan_type == "EVENT")
     return padded_json(
         {"teleTan": value, "type": teletan_type or "TEST", "expiresAt": expires}, size=0, status=201
