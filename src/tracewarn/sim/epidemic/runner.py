@@ -96,6 +96,7 @@ def summarise(model: Model) -> dict[str, Any]:
         "recall": round(int(np.count_nonzero(warned & app.traceable)) / traceable, 4)
         if traceable
         else None,
+        "by_level": _by_level(model, levels.names, by_uploader & infected),
         "exposure_windows": int(app.windows_total),
         "quarantine_person_days": int(sum(d.quarantined)),
         "quarantine_person_days_warned": int(sum(d.quarantined_warned)),
@@ -114,6 +115,29 @@ def summarise(model: Model) -> dict[str, Any]:
             "warnings": [int(sum(w[1:])) for w in d.warnings],
         },
     }
+
+
+def _by_level(
+    model: Model, names: tuple[str, ...], correct: npt.NDArray[np.bool_]
+) -> dict[str, Any]:
+    """Per warning level: people whose highest warning was it, precision, recall at >= level."""
+    out: dict[str, Any] = {}
+    traceable = model.app.traceable
+    n_traceable = int(np.count_nonzero(traceable))
+    for level in range(1, len(names)):
+        at = model.warned_level == level
+        at_least = model.warned_level >= level
+        k = int(np.count_nonzero(at))
+        out[names[level]] = {
+            "people": k,
+            "precision": round(int(np.count_nonzero(at & correct)) / k, 4) if k else None,
+            "recall_at_or_above": round(
+                int(np.count_nonzero(at_least & traceable)) / n_traceable, 4
+            )
+            if n_traceable
+            else None,
+        }
+    return out
 
 
 def run_with_counterfactual(p: Params, progress: Progress | None = None) -> dict[str, Any]:
