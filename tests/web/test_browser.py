@@ -21,7 +21,11 @@ import pytest
 from tests.conftest import load_vector_json
 from tracewarn.device import VirtualDevice
 from tracewarn.device.clock import SystemClock
-from tracewarn.protocol.presence import TRACEWARN_URL_PREFIX, decode_location_url
+from tracewarn.protocol.presence import (
+    TRACEWARN_URL_PREFIX,
+    decode_location_url,
+    encode_qr_payload,
+)
 from tracewarn.protocol.verification import is_teletan
 from tracewarn.server.distribution.publish import publish
 from tracewarn.server.models import WebUser
@@ -324,3 +328,41 @@ def test_browser_crypto_reproduces_cwa_presence_vectors(page: Any, live: LiveSer
         [c["expectedEncryptedCheckInRecord"], c["expectedMac"]] for c in vectors["encrypt"]
     ]
     assert results["decrypt"] == [c["expected"] for c in vectors["decrypt"]]
+
+
+def test_check_out_by_hand_and_automatically(browser: Any, live: LiveServer) -> None:
+    from tracewarn.protocol.presence import LocationType, TraceLocation, build_qr_url
+
+    gate = TraceLocation(
+        "Gate B", "Airport", LocationType.CHECKPOINT, b"g" * 16, default_check_in_length_minutes=15
+    )
+    hall = TraceLocation(
+        "Hall 3", "Fair grounds", LocationType.PERMANENT_OTHER, b"h" * 16, 0, 0, 30
+    )
+    urls = [build_qr_url(encode_qr_payload(x), f"{live.url}/c?v=1#") for x in (gate, hall)]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.clock.install()  # the page's clock, so the automatic check-out can be reached
+        page.goto(urls[0])
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        assert page.get_by_label("Check me out automatically after").input_value() == "15"
+        page.get_by_role("button", name="Check in").press("Enter")
+        page.locator("#current").wait_for()
+        page.get_by_role("button", name="Check out now").click()
+        page.locator("#current").wait_for(state="hidden")
+        assert "until" in page.locator("#checkins li").first.inner_text()
+
+        page.goto(urls[1])
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        page.get_by_role("button", name="Check in").press("Enter")
+        page.locator("#current").wait_for()
+        page.goto(urls[1])  # the same code again while checked in: no second check-in
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        assert page.locator("#checkin-form").is_hidden()
+        page.clock.fast_forward("31:00")  # past the code's 30-minute default length
+        page.locator("#current").wait_for(state="hidden")
+        items = page.locator("#checkins li").all_inner_texts()
+        assert len(items) == 2 and all("until" in item for item in items)
+    finally:
+        context.close()

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 from tracewarn.sim.epidemic.params import Params
 from tracewarn.sim.epidemic.people import People, edge_present
+from tracewarn.sim.epidemic.presence import Presence
 from tracewarn.sim.epidemic.risk_table import SCAN_SECONDS, WINDOW_SCANS, RiskTable, risk_table
 from tracewarn.sim.radio import RadioModel
 from tracewarn.sim.streams import stream
@@ -62,6 +63,10 @@ class AppLayer:
         self.p = p
         self.people = people
         self.table: RiskTable = risk_table(p.risk_config)
+        self.presence: Presence | None = (
+            Presence(p, people, self.table.config.scale) if p.place_visit_probability > 0 else None
+        )
+        self._presence_held = np.zeros(people.n, dtype=bool)
         self.radio = RadioModel()
         n = people.n
         self.calibration = stream(p.seed, "phone-calibration").normal(
@@ -75,8 +80,8 @@ class AppLayer:
         self.traceable = np.zeros(n, dtype=bool)  # infected by an uploader on an uploaded day
         self._pending: dict[int, Uploads] = defaultdict(Uploads)
         self._random: dict[int, tuple[I64, I64]] = {}
-        self._absent: dict[int, npt.NDArray[np.uint8]] = {}
-        self._hospital: dict[int, npt.NDArray[np.uint8]] = {}
+        self._absent: dict[int, npt.NDArray[np.bool_]] = {}
+        self._hospital: dict[int, npt.NDArray[np.bool_]] = {}
         # Windows a phone holds: receiver, contact day, normalized time (arrival order).
         self._w_receiver = np.empty(0, np.int64)
         self._w_day = np.empty(0, np.int64)
@@ -97,23 +102,20 @@ class AppLayer:
         app = self.people.app
         both = app[random_a] & app[random_b]
         self._random[day] = (random_a[both], random_b[both])
-        self._absent[day] = np.packbits(absent)
-        self._hospital[day] = np.packbits(hospital)
+        self._absent[day] = absent
+        self._hospital[day] = hospital
         horizon = day - self.p.lookback_days - 4
         for store in (self._random, self._absent, self._hospital):
             for old in [d for d in store if d < horizon]:
                 del store[old]
-
-    def _bits(self, store: dict[int, npt.NDArray[np.uint8]], day: int) -> npt.NDArray[np.bool_]:
-        return np.unpackbits(store[day], count=self.people.n).astype(bool)
 
     def contacts(self, uploaders: I64, day: int) -> tuple[I64, I64, I64]:
         """(uploader, other app user, layer) for every contact of `uploaders` on `day`."""
         if day not in self._absent:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
         app = self.people.app
-        absent = self._bits(self._absent, day)
-        hospital = self._bits(self._hospital, day)
+        absent = self._absent[day]
+        hospital = self._hospital[day]
         out_u, out_v, out_l = [], [], []
         u, v, _ = self.people.home.gather(uploaders)
         keep = app[v] & ~hospital[u] & ~hospital[v]
@@ -180,6 +182,7 @@ class AppLayer:
         upload_day = np.concatenate(slot.upload_day)
         onset = np.concatenate(slot.onset)
         receivers, days, times = [], [], []
+        checked_in: list[I64] = []
         for uday in np.unique(upload_day):
             group = upload_day == uday
             uploaders = person[group]
@@ -192,6 +195,10 @@ class AppLayer:
                 ],
                 dtype=np.int64,
             ).reshape(len(order), -1)
+            if self.presence is not None:
+                touched = self.presence.report(uploaders[order], int(uday), trls)
+                self._presence_held[touched] = True
+                checked_in.append(touched)
             for back in range(self.p.lookback_days):
                 cday = int(uday) - back
                 u, v, layer = self.contacts(uploaders, cday)
@@ -203,8 +210,9 @@ class AppLayer:
                 receivers.append(r)
                 days.append(np.full(len(r), cday, dtype=np.int64))
                 times.append(t)
-        if not receivers:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+        receivers.append(np.empty(0, np.int64))
+        days.append(np.empty(0, np.int64))
+        times.append(np.empty(0, np.float64))
         new_r, new_d = np.concatenate(receivers), np.concatenate(days)
         self.windows_total += len(new_r)
         self._w_receiver = np.concatenate([self._w_receiver, new_r])
@@ -216,11 +224,18 @@ class AppLayer:
             self._w_day[fresh],
             self._w_time[fresh],
         )
-        affected = np.unique(new_r)
+        affected = np.unique(np.concatenate([new_r, *checked_in]))
         sel = np.isin(self._w_receiver, affected)
-        who, level = self.table.total_levels(
+        who, prox = self.table.total_levels(
             self._w_receiver[sel], self._w_day[sel], self._w_time[sel]
         )
+        level = np.zeros(len(affected), dtype=np.int64)
+        level[np.searchsorted(affected, who)] = prox
+        if self.presence is not None:
+            # The phone's level is the higher of proximity and check-in risk (CWA §2.7).
+            held = self._presence_held[affected]
+            level[held] = np.maximum(level[held], self.presence.levels(affected[held], day))
+        who = affected
         rises = level > self.notified[who]
         who, level = who[rises], level[rises]
         self.notified[who] = level

@@ -128,6 +128,15 @@ class Params:
     distance_m: tuple[float, float, float] = (1.5, 2.5, 3.0)  # household, occupation, random
     duration_min: tuple[float, float, float] = (60.0, 15.0, 5.0)
 
+    # Presence tracing layer: daily visits to venues, train coaches (per coach and service day)
+    # and checkpoints; app users with the habit check in by QR code.
+    place_visit_probability: float = 0.2
+    place_kind_share: tuple[float, float, float] = (0.5, 0.35, 0.15)  # venue, coach, checkpoint
+    places_per_1000: tuple[float, float, float] = (10.0, 5.0, 2.0)
+    place_minutes: tuple[float, float, float] = (60.0, 30.0, 15.0)
+    place_transmission: tuple[float, float, float] = (1.0, 1.0, 0.5)  # per hour together
+    check_in_probability: float = 0.7
+
     def with_(self, **changes: Any) -> Params:
         """A copy with some values changed (unknown names are an error)."""
         return dataclasses.replace(self, **changes)
@@ -153,6 +162,7 @@ _OPENABM = Params(
     quarantine_compliance_by_level=(0.5, 0.9, 0.9),
     quarantine_length_traced=14,
     quarantine_dropout_traced=0.03,
+    place_visit_probability=0.0,  # OpenABM has no venues or check-ins
 )
 
 # tracewarn: fewer people act on symptoms alone than in the NHSX scenarios (half isolate, their
