@@ -27,7 +27,7 @@ export_app = typer.Typer(
     help="GAEN key export files: inspect, verify and sign.", no_args_is_help=True
 )
 
-# Publish-API report type names (gaen.md §3.5) and their ReportType values.
+# Publish-API report type names (GAEN reference key server [docs/specifications.md#gaen-server]) and their ReportType values.
 _REPORT_TYPES = {
     "confirmed": 1,
     "likely": 2,
@@ -218,7 +218,11 @@ def sign(
         typer.Option(help="End of the arrival window, Unix seconds (default: latest key end)."),
     ] = None,
     pad: Annotated[
-        bool, typer.Option("--pad", help="Pad a small batch to 1000-1100 keys (gaen.md §3.6).")
+        bool,
+        typer.Option(
+            "--pad",
+            help="Pad a small batch to 1000-1100 keys (GAEN reference key server [docs/specifications.md#gaen-server]).",
+        ),
     ] = False,
 ) -> None:
     """Write one signed export zip of the keys in KEYS.json."""
