@@ -42,7 +42,7 @@ class Params:
     seed: int = 1
     n_seed_infection: int = 10
 
-    # Networks (OpenABM §2.2 names).
+    # Networks (OpenABM-Covid19 model [docs/specifications.md#openabm] names).
     mean_work_interactions_child: float = 10.0
     mean_work_interactions_adult: float = 7.0
     mean_work_interactions_elderly: float = 3.0
