@@ -1,6 +1,6 @@
 """Verification: lab results and codes -> registration token -> TAN; teleTANs for hotlines.
 
-Follows the CWA verification server (cwa-risk-and-checkins.md §4.5): one registration token per
+Follows the CWA verification server [docs/specifications.md#cwa-verification]: one registration token per
 code or teleTAN, a fixed number of TANs per token (default 1), TANs single use. Every secret is
 looked up and stored as an HMAC under the server secret (`SecretBox.mac`).
 """
