@@ -54,6 +54,7 @@ class Uploads:
     person: list[I64] = field(default_factory=list)
     upload_day: list[I64] = field(default_factory=list)
     onset: list[I64] = field(default_factory=list)  # -1: no symptoms answered
+    today_key: list[npt.NDArray[np.bool_]] = field(default_factory=list)  # only the upload day's
 
 
 class AppLayer:
@@ -153,13 +154,28 @@ class AppLayer:
         # hour later), and phones fetch it at their next sync.
         hours = np.ceil(hour + p.tan_delay_hours) + p.publication_delay_hours + sync
         arrive = day + np.floor(hours / 24.0).astype(np.int64)
+        if p.same_day_key_next_day:
+            # The upload day's key is still in use: it is uploaded after it expires at midnight
+            # and published after the backend's embargo, so phones get it a day later.
+            self._schedule(arrive, day, person, onset, today_key=False)
+            self._schedule(np.maximum(arrive, day + 1), day, person, onset, today_key=True)
+        else:
+            self._schedule(arrive, day, person, onset, today_key=None)
+        return person
+
+    def _schedule(
+        self, arrive: I64, day: int, person: I64, onset: I64, *, today_key: bool | None
+    ) -> None:
+        """Queue keys for the day phones have them; today_key None means all keys at once."""
         for d in np.unique(arrive):
             sel = arrive == d
+            k = int(sel.sum())
             slot = self._pending[int(d)]
             slot.person.append(person[sel])
-            slot.upload_day.append(np.full(int(sel.sum()), day, dtype=np.int64))
+            slot.upload_day.append(np.full(k, day, dtype=np.int64))
             slot.onset.append(onset[sel])
-        return person
+            # 0: all keys, 1: all but the upload day's, 2: only the upload day's.
+            slot.today_key.append(np.full(k, 0 if today_key is None else 1 + int(today_key)))
 
     def mark_traceable(self, day: int, uploaders: I64, infector: I64, t_inf: I64) -> None:
         """Ground truth: app users these uploaders infected within their uploaded days."""
@@ -181,10 +197,13 @@ class AppLayer:
         person = np.concatenate(slot.person)
         upload_day = np.concatenate(slot.upload_day)
         onset = np.concatenate(slot.onset)
+        which = np.concatenate(slot.today_key)
         receivers, days, times = [], [], []
         checked_in: list[I64] = []
-        for uday in np.unique(upload_day):
-            group = upload_day == uday
+        for uday, kind in sorted(
+            {(int(a), int(b)) for a, b in zip(upload_day, which, strict=True)}
+        ):
+            group = (upload_day == uday) & (which == kind)
             uploaders = person[group]
             order = np.argsort(uploaders)
             # Each uploader's TRL by key age: its CWA vector from days since onset at upload.
@@ -195,11 +214,12 @@ class AppLayer:
                 ],
                 dtype=np.int64,
             ).reshape(len(order), -1)
-            if self.presence is not None:
+            if self.presence is not None and kind != 2:
                 touched = self.presence.report(uploaders[order], int(uday), trls)
                 self._presence_held[touched] = True
                 checked_in.append(touched)
-            for back in range(self.p.lookback_days):
+            backs = {0: range(self.p.lookback_days), 1: range(1, self.p.lookback_days)}
+            for back in backs.get(kind, range(1)):
                 cday = int(uday) - back
                 u, v, layer = self.contacts(uploaders, cday)
                 if len(u) == 0:
