@@ -131,7 +131,7 @@ def test_nothing_links_two_uploads(audit: dict[str, Any]) -> None:
     after = _database_values(backend)
 
     # A place's location-id hash is the same in every upload that mentions the place: that is
-    # the protocol (CWA §3.14 lists venue profiling; hosts rotate their codes). It says "both
+    # the protocol (CWA event registration [docs/specifications.md#cwa-events] lists venue profiling; hosts rotate their codes). It says "both
     # visited this place", never "same person", so it is left out of the comparison.
     first_values: set[bytes] = set()
     second_values: set[bytes] = set()

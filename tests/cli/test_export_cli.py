@@ -243,3 +243,20 @@ def test_bad_input_is_one_stderr_line_and_exit_2(
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1, captured.err
     assert captured.err.startswith("tracewarn: error: ")
+
+
+def test_sign_json(tmp_path: Path) -> None:
+    out = tmp_path / "out.zip"
+    args = ["export", "sign", str(vector_path(*KEYS)), "--private-key", str(vector_path(*PRIVATE)),
+            "--out", str(out), "--region", "DE", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    keys = load_vector_json(*KEYS)["temporaryExposureKeys"]
+    assert json.loads(result.output) == {
+        "out": str(out),
+        "keys": len(keys),
+        "padded": False,
+        "region": "DE",
+        "keyId": "310",
+        "keyVersion": "v1",
+    }

@@ -35,6 +35,8 @@ def test_run_json_last_line(
     assert summary["population"] == 2000
     assert summary["days"] == 25
     assert summary["peak_infected"] <= summary["total_infected"] <= 2000
+    assert set(summary["by_level"]) == {"low", "elevated", "high"}
+    assert sum(v["people"] for v in summary["by_level"].values()) == summary["warnings"]
     assert (tmp_path / "epidemic.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in report  # self-contained

@@ -1,6 +1,6 @@
 """Hypothesis: the fast matcher returns exactly what a plain reference implementation returns.
 
-The reference below is the spec read literally (GAEN crypto spec §2.4 plus the ENF data
+The reference below is the spec read literally (GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto] plus the ENF data
 mapping): for every key, every interval of its validity, every sighting, compare 16 bytes. It
 uses the foundation's per-interval key schedule, not the matcher's batched derivation.
 """

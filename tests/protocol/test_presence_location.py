@@ -123,7 +123,7 @@ def test_vector_payload_decodes_through_the_cwa_url() -> None:
     decoded = decode_location_url(url)
     assert decoded.location_id == base64.b64decode(case["expectedLocationId"])
     assert decoded.descriptor == CWA_DESCRIPTOR
-    # The vector's seed is the 4-byte test string "1234", which a device refuses (spec §3.5).
+    # The vector's seed is the 4-byte test string "1234", which a device refuses (CWA event registration [docs/specifications.md#cwa-events]).
     with pytest.raises(QRCodeFormatError, match=r"\[seed-length\]"):
         scan_location_url(url)
 

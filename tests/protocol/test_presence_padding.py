@@ -1,4 +1,4 @@
-"""Fake check-ins as request padding (CWA §3.12), driven by caller randomness."""
+"""Fake check-ins as request padding (CWA event registration [docs/specifications.md#cwa-events]), driven by caller randomness."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def test_mac() -> None:
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_encrypt(index: int) -> None:
-    """The samples give minutes since the epoch; the record holds 10-minute intervals (spec §3.9)."""
+    """The samples give minutes since the epoch; the record holds 10-minute intervals (CWA event registration [docs/specifications.md#cwa-events])."""
     case = crypto("encrypt")[index]
     start_interval = case["checkInStartUnixMinutes"] // 10
     period = case["checkInEndUnixMinutes"] // 10 - start_interval

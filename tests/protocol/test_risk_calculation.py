@@ -1,4 +1,4 @@
-"""Exposure-window risk calculation (CWA spec §2.3, §2.4): examples and Hypothesis properties."""
+"""Exposure-window risk calculation (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): examples and Hypothesis properties."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from tracewarn.protocol.risk import (
 
 TODAY = dt.date(2026, 11, 29)
 
-# The older CWA parameter set (spec §2.5): its weights fall as attenuation grows.
+# The older CWA parameter set (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): its weights fall as attenuation grows.
 HISTORICAL = RiskCalculationConfig(
     minutes_at_attenuation_weights=(
         AttenuationWeight(Range(0, 55, max_exclusive=True), 1.0),

@@ -1,4 +1,4 @@
-"""Range semantics, level scales, validated level mappings and risk combination (CWA spec §2.2, §2.7)."""
+"""Range semantics, level scales, validated level mappings and risk combination (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
 
 from __future__ import annotations
 

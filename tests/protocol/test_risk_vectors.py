@@ -1,4 +1,4 @@
-"""The official CWA risk test cases (spec §2.8), run through the protocol API."""
+"""The official CWA risk test cases (CWA risk calculation v2 [docs/specifications.md#cwa-risk]), run through the protocol API."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_android_file_has_29_cases_and_all_pass() -> None:
 
 @pytest.mark.parametrize("rounding", [True, False])
 def test_android_file_passes_with_and_without_rounding(rounding: bool) -> None:
-    # Spec §7: the current Android file cannot tell rounding on from off (in doubles).
+    # Spec CWA risk calculation v2 [docs/specifications.md#cwa-risk]: the current Android file cannot tell rounding on from off (in doubles).
     outcomes = run_cases(load_case_file(load_vector_json(*ANDROID), round_per_day=rounding))
     assert all(o.passed for o in outcomes)
 

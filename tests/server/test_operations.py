@@ -232,3 +232,20 @@ class _Disposable:
         @staticmethod
         def dispose() -> None:
             return None
+
+
+def test_migrate_json_names_the_head_revision(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from tracewarn.server.db import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    code, out, _ = _cli(monkeypatch, capsys, "server", "migrate", "--json")
+    assert code == 0 and json.loads(out) == {"revision": head}
+    code, out, _ = _cli(monkeypatch, capsys, "server", "migrate")
+    assert out == f"database is at the latest schema (revision {head})\n"

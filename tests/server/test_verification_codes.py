@@ -25,7 +25,7 @@ from tracewarn.protocol.verification import (
 
 
 def _reference_check(body: str) -> str:
-    # Written from the spec sentence (cwa-risk-and-checkins.md §4.5), independently of the code.
+    # Written from the spec sentence (CWA verification server [docs/specifications.md#cwa-verification]), independently of the code.
     c = hashlib.sha256(body.encode()).hexdigest()[0].upper()
     return "G" if c == "0" else "H" if c == "1" else c
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,11 @@ import pytest
 from tests.conftest import load_vector_json
 from tracewarn.device import VirtualDevice
 from tracewarn.device.clock import SystemClock
-from tracewarn.protocol.presence import TRACEWARN_URL_PREFIX, decode_location_url
+from tracewarn.protocol.presence import (
+    TRACEWARN_URL_PREFIX,
+    decode_location_url,
+    encode_qr_payload,
+)
 from tracewarn.protocol.verification import is_teletan
 from tracewarn.server.distribution.publish import publish
 from tracewarn.server.models import WebUser
@@ -72,6 +77,16 @@ def page(browser: Any) -> Iterator[Any]:
 def _only_local(page: Any, live: LiveServer) -> None:
     foreign = [u for u in page.requests if not u.startswith(live.url) and not u.startswith("data:")]
     assert foreign == []
+
+
+def _unlabelled(page: Any) -> list[str]:
+    """Form controls without a label (screen readers would announce them without a name)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll("input:not([type=hidden]), select")]
+                  .filter((e) => !e.labels || e.labels.length === 0).map((e) => e.name || e.id)"""
+        )
+    )
 
 
 def _device(tmp_path: Path, name: str) -> VirtualDevice:
@@ -126,11 +141,7 @@ def test_hotline_by_keyboard_alone_and_the_admin_overview(page: Any, live: LiveS
     page.get_by_role("button", name="Issue").click()
     assert is_teletan(page.locator("#teletan").inner_text().strip())
     screenshot(page, "portal-hotline")
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll("input:not([type=hidden]), select")]
-              .filter((e) => !e.labels || e.labels.length === 0).map((e) => e.name)"""
-    )
-    assert unlabelled == []
+    assert _unlabelled(page) == []
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live.url}/portal")
     page.get_by_label("Username").fill("admin1")
@@ -160,6 +171,7 @@ def test_venue_poster_check_in_case_reports_and_browser_warns_leaving_no_trace(
     page.get_by_label("Address or route").fill("Lindenstraße 4, Musterstadt")
     page.get_by_label("Kind of venue or event").select_option("permanent-food-service")
     page.get_by_label("Default check-in length in minutes").fill("90")
+    assert _unlabelled(page) == []
     screenshot(page, "venue-form")
     # Enter, not a click: after a full-page screenshot of a long page Chromium may drop a click.
     page.get_by_role("button", name="Make poster").press("Enter")
@@ -185,6 +197,7 @@ def test_venue_poster_check_in_case_reports_and_browser_warns_leaving_no_trace(
         phone.get_by_text("Café Lindenhof").first.wait_for()
         assert phone.locator("#place-address").inner_text() == "Lindenstraße 4, Musterstadt"
         assert phone.get_by_label("Check me out automatically after").input_value() == "90"
+        assert _unlabelled(phone) == []
         screenshot(phone, "checkin-place")
         phone.get_by_role("button", name="Check in").press("Enter")
         phone.locator("#current").wait_for()
@@ -233,7 +246,8 @@ def test_venue_poster_check_in_case_reports_and_browser_warns_leaving_no_trace(
         )
         status = phone.locator("#status").inner_text()
         details = phone.locator("#status").evaluate("e => JSON.stringify(e.dataset)")
-        assert "1 warning" in status, (status, details, now)
+        # One warning (two if the stay crossed UTC midnight: one per day part, as CWA counts).
+        assert re.search(r": [12] warnings?\.$", status), (status, details, now)
         text = phone.locator("li.warning").first.inner_text()
         assert "Café Lindenhof" in text and "tested positive" in text
         screenshot(phone, "warnings")
@@ -324,3 +338,41 @@ def test_browser_crypto_reproduces_cwa_presence_vectors(page: Any, live: LiveSer
         [c["expectedEncryptedCheckInRecord"], c["expectedMac"]] for c in vectors["encrypt"]
     ]
     assert results["decrypt"] == [c["expected"] for c in vectors["decrypt"]]
+
+
+def test_check_out_by_hand_and_automatically(browser: Any, live: LiveServer) -> None:
+    from tracewarn.protocol.presence import LocationType, TraceLocation, build_qr_url
+
+    gate = TraceLocation(
+        "Gate B", "Airport", LocationType.CHECKPOINT, b"g" * 16, default_check_in_length_minutes=15
+    )
+    hall = TraceLocation(
+        "Hall 3", "Fair grounds", LocationType.PERMANENT_OTHER, b"h" * 16, 0, 0, 30
+    )
+    urls = [build_qr_url(encode_qr_payload(x), f"{live.url}/c?v=1#") for x in (gate, hall)]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.clock.install()  # the page's clock, so the automatic check-out can be reached
+        page.goto(urls[0])
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        assert page.get_by_label("Check me out automatically after").input_value() == "15"
+        page.get_by_role("button", name="Check in").press("Enter")
+        page.locator("#current").wait_for()
+        page.get_by_role("button", name="Check out now").click()
+        page.locator("#current").wait_for(state="hidden")
+        assert "until" in page.locator("#checkins li").first.inner_text()
+
+        page.goto(urls[1])
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        page.get_by_role("button", name="Check in").press("Enter")
+        page.locator("#current").wait_for()
+        page.goto(urls[1])  # the same code again while checked in: no second check-in
+        page.locator("#app[data-ready]").wait_for(state="attached")
+        assert page.locator("#checkin-form").is_hidden()
+        page.clock.fast_forward("31:00")  # past the code's 30-minute default length
+        page.locator("#current").wait_for(state="hidden")
+        items = page.locator("#checkins li").all_inner_texts()
+        assert len(items) == 2 and all("until" in item for item in items)
+    finally:
+        context.close()

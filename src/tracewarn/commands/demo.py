@@ -159,7 +159,10 @@ def _run(
 
 
 def _show(console: Any, summary: dict[str, Any]) -> None:
+    from rich import box
     from rich.table import Table
+
+    from tracewarn.sim.story import false_alarm_reason, verdict
 
     case = summary["case"]
     console.print(
@@ -167,25 +170,33 @@ def _show(console: Any, summary: dict[str, Any]) -> None:
         f"{summary['days']} days; symptoms since {case['symptom_onset']}. Their phone uploaded "
         f"{case['uploaded_keys']} keys and {case['uploaded_check_ins']} check-ins with a TAN."
     )
-    table = Table(title="Who was warned, and why", show_lines=False)
-    for column in ("person", "home", "warning", "why", "day", "what really happened", "verdict"):
-        table.add_column(column)
-    rows = [p for p in summary["people"] if p["level"] != "none" or p["truth"]["exposed"]]
-    rows.sort(key=lambda p: ({"high": 0, "low": 1}.get(p["level"], 2), p["label"]))
-    limit = 40
-    for person in rows[:limit]:
-        table.add_row(
-            person["label"],
-            person["household"] + (" (case's)" if person["housemate_of_case"] else ""),
-            _coloured(person["level"]),
-            _why(person),
-            person["date"] or "",
-            _truth(person["truth"]),
-            _verdict(person),
-        )
+    # Five short columns fit 80 characters (and a pipe) on one line per person; every detail
+    # is in summary.json.
+    table = Table(
+        title="Who was warned, and why", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+    )
+    for column in ("person", "warning", "day", "what really happened", "verdict"):
+        table.add_column(column, no_wrap=True)
+    rows = [p for p in summary["people"] if verdict(p) is not None]
+    order = ("missed", "false alarm", "housemate", "right", "low only")
+    per_verdict = 6  # a few of each kind; the rest are counted
+    for name in order:
+        group = sorted((p for p in rows if verdict(p) == name), key=lambda p: p["label"])
+        for person in group[:per_verdict]:
+            table.add_row(
+                person["label"],
+                _warning(person),
+                (person["date"] or "")[5:],
+                _truth(person["truth"], person["housemate_of_case"]),
+                name,
+            )
+        if len(group) > per_verdict:
+            table.add_row("", "", "", f"... {len(group) - per_verdict} more", name)
     console.print(table)
-    if len(rows) > limit:
-        console.print(f"... and {len(rows) - limit} more rows in summary.json")
+    console.print("Everyone, with every detail: summary.json and timeline.png.")
+    reason = false_alarm_reason(summary)
+    if reason is not None:
+        console.print(reason)
     levels = summary["levels"]
     console.print(
         f"Warnings: {levels['high']} high, {levels['low']} low, {levels['none']} none "
@@ -228,29 +239,25 @@ def _coloured(level: str) -> str:
     return f"[{colour}]{level}[/]"
 
 
-def _why(person: dict[str, Any]) -> str:
-    if person["level"] == "none":
-        return ""
-    return person["source"] or "low encounters"
+def _warning(person: dict[str, Any]) -> str:
+    level = person["level"]
+    if level == "none":
+        return _coloured(level)
+    source = {"proximity": "near", "check-in": "place", "proximity+check-in": "near+place"}
+    return f"{_coloured(level)} {source.get(person['source'], person['source'])}".rstrip()
 
 
-def _truth(truth: dict[str, Any]) -> str:
+def _truth(truth: dict[str, Any], housemate: bool) -> str:
     parts = []
     if truth["close"]:
-        parts.append(f"{truth['total_close_minutes']} min within 2 m")
+        parts.append(f"{truth['total_close_minutes']} min <2 m")
     if truth["shared_place"]:
-        parts.append(f"{sum(truth['place_minutes'].values())} min at a shared place")
+        parts.append(f"{sum(truth['place_minutes'].values())} min same place")
     if not parts and truth["met_case"]:
-        parts.append("met, not close: " + ", ".join(truth["settings"]))
-    return "; ".join(parts) or "never met"
-
-
-def _verdict(person: dict[str, Any]) -> str:
-    exposed = person["truth"]["exposed"]
-    warned = person["level"] == "high"
-    return {(True, True): "right", (False, True): "false alarm", (True, False): "missed"}.get(
-        (exposed, warned), "right (none)"
-    )
+        settings = [s for s in truth["settings"] if s != "home"] or truth["settings"]
+        parts.append("near: " + ", ".join(settings))
+    text = "; ".join(parts) or "never met"
+    return f"{text} (home)" if housemate else text
 
 
 def _pct(value: float | None) -> str:

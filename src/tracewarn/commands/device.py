@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracewarn.commands._common import BadInput, parse_hex, parse_time, print_json
+from tracewarn.commands._common import BadInput, parse_hex, parse_time, print_json, read_bytes
 from tracewarn.protocol.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -178,24 +178,48 @@ def advertise(directory: DirOption = DEFAULT_DIR, now: NowOption = None) -> None
 
 @device_app.command("observe")
 def observe(
-    rpi: Annotated[str, typer.Option(help="The heard RPI, 32 hex digits.")],
-    aem: Annotated[str, typer.Option(help="The heard AEM, 8 hex digits.")],
     rssi: Annotated[int, typer.Option(help="Received signal strength, dBm.")],
+    rpi: Annotated[
+        str | None,
+        typer.Option(metavar="HEX", help="The heard RPI, 32 hex digits (required unless --heard)."),
+    ] = None,
+    aem: Annotated[
+        str | None,
+        typer.Option(metavar="HEX", help="The heard AEM, 8 hex digits (required unless --heard)."),
+    ] = None,
+    heard: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="The other phone's `device advertise` JSON (`-`: standard input), instead of "
+            "--rpi and --aem.",
+        ),
+    ] = None,
     directory: DirOption = DEFAULT_DIR,
     time: Annotated[
         str | None, typer.Option(metavar="ISO-TIME", help="When (ISO 8601; default now).")
     ] = None,
     now: NowOption = None,
 ) -> None:
-    """Record one received advertisement (within the last 14 days, not in the future)."""
+    """Record one received advertisement (within the last 14 days, not in the future).
+
+    Two phones meet with a pipe: `tracewarn device advertise --dir a | tracewarn device observe
+    --dir b --heard - --rssi -62`.
+    """
     from tracewarn.device.store import RETENTION_DAYS
 
     if not -128 <= rssi <= 127:
         raise BadInput(f"--rssi must be -128..127 dBm, got {rssi}")
-    heard = parse_time(time, "--time")
+    if heard is not None:
+        if rpi is not None or aem is not None:
+            raise BadInput("give --heard or --rpi and --aem, not both")
+        rpi, aem = _advertisement(heard)
+    if rpi is None or aem is None:
+        raise BadInput("give --rpi and --aem (or --heard FILE with `device advertise` JSON)")
+    when_heard = parse_time(time, "--time")
     with _device(directory, now=now) as device:
         clock = device.now()
-        when = clock if heard is None else heard
+        when = clock if when_heard is None else when_heard
         if when > clock + _FUTURE_TOLERANCE_SECONDS:
             raise BadInput(f"--time {time} is in the future of the phone's clock ({_iso(clock)})")
         # The store keeps the days from (today - 13) on; anything older is deleted as written.
@@ -207,6 +231,20 @@ def observe(
             )
         device.observe(parse_hex(rpi, "--rpi", 16), parse_hex(aem, "--aem", 4), rssi, when)
         print_json({"recorded": 1, "observations": len(device.store.observation_records())})
+
+
+def _advertisement(source: Path) -> tuple[str, str]:
+    import json
+    import sys
+
+    text = sys.stdin.read() if str(source) == "-" else read_bytes(source).decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+        return str(data["rpi"]), str(data["aem"])
+    except (ValueError, KeyError, TypeError):
+        raise BadInput(
+            f"--heard {source}: expected the JSON of `tracewarn device advertise`"
+        ) from None
 
 
 def _iso(seconds: int) -> str:

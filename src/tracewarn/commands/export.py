@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from tracewarn.commands._common import BadInput, read_bytes, read_json
+from tracewarn.commands._common import BadInput, print_json, read_bytes, read_json
 
 if TYPE_CHECKING:
     from tracewarn.protocol.gaen import ExportFile, ExportKey
@@ -27,7 +27,7 @@ export_app = typer.Typer(
     help="GAEN key export files: inspect, verify and sign.", no_args_is_help=True
 )
 
-# Publish-API report type names (gaen.md §3.5) and their ReportType values.
+# Publish-API report type names (GAEN reference key server [docs/specifications.md#gaen-server]) and their ReportType values.
 _REPORT_TYPES = {
     "confirmed": 1,
     "likely": 2,
@@ -218,8 +218,13 @@ def sign(
         typer.Option(help="End of the arrival window, Unix seconds (default: latest key end)."),
     ] = None,
     pad: Annotated[
-        bool, typer.Option("--pad", help="Pad a small batch to 1000-1100 keys (gaen.md §3.6).")
+        bool,
+        typer.Option(
+            "--pad",
+            help="Pad a small batch to 1000-1100 keys, as Google's reference key server does.",
+        ),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Write one signed export zip of the keys in KEYS.json."""
     from tracewarn.protocol.gaen import (
@@ -254,6 +259,12 @@ def sign(
         out.write_bytes(data)
     except OSError as exc:
         raise BadInput(f"cannot write {out}: {exc.strerror}") from None
+    if as_json:
+        print_json(
+            {"out": str(out), "keys": len(keys), "padded": pad, "region": region,
+             "keyId": key_id, "keyVersion": key_version}
+        )  # fmt: skip
+        return
     typer.echo(
         f"wrote {out}: {len(keys)} keys{' (padded)' if pad else ''}, region {region!r}, "
         f"signed by key id {key_id!r} version {key_version!r}"

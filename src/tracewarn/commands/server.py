@@ -408,10 +408,18 @@ def federate() -> None:
 
 
 @server_app.command("migrate")
-def migrate() -> None:
+def migrate(as_json: JsonOption = False) -> None:
     """Create or upgrade the database schema (alembic upgrade head)."""
-    _context().engine.dispose()
-    typer.echo("database is at the latest schema")
+    import sqlalchemy as sa
+
+    ctx = _context()
+    with ctx.engine.connect() as connection:
+        revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    ctx.engine.dispose()
+    if as_json:
+        print_json({"revision": revision})
+    else:
+        typer.echo(f"database is at the latest schema (revision {revision})")
 
 
 @server_app.command("openapi")

@@ -1,8 +1,8 @@
 """Building what a positive device uploads, and the fake uploads that hide it.
 
-The submission (CWA §4.2) carries the device's keys of the last 14 days plus today's, each with
+The submission (CWA server [docs/specifications.md#cwa-server]) carries the device's keys of the last 14 days plus today's, each with
 its days since symptom onset (or the TRL from the symptom answer's vector when no onset date is
-known), and the check-ins turned into shuffled encrypted reports (§3.8-3.9). Its serialized size
+known), and the check-ins turned into shuffled encrypted reports (CWA event registration [docs/specifications.md#cwa-events]). Its serialized size
 is padded with `requestPadding` to a fixed total, so a real report, a fake one and a report with
 fewer keys or check-ins all weigh the same on the wire. Only a person with an unusual number of
 check-ins (more than about 60 in two weeks) needs the next size up; the sizes are powers of two
@@ -71,7 +71,7 @@ def build_submission(
 def fake_submission(random_bytes: Callable[[int], bytes]) -> bytes:
     """Random bytes sized like a real submission.
 
-    A real upload occasionally carries CWA's fake check-in padding (§3.12), which can push it into
+    A real upload occasionally carries CWA's fake check-in padding (CWA event registration [docs/specifications.md#cwa-events]), which can push it into
     the next size bucket; a fake draws the same padding, so its size follows the same law.
     """
     extra = fake_check_in_padding(random_bytes, has_check_ins=True)

@@ -1,14 +1,14 @@
 """`sync`: fetch what is new, verify it, match on the device, score, and notify.
 
-Theory of operation (CWA §3.10, §4.3; GAEN §2.4). The device pins its region's public signing
+Theory of operation (CWA event registration [docs/specifications.md#cwa-events]; GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto]). The device pins its region's public signing
 keys the first time it talks to the backend (the key a real app would ship with) and accepts a
 package only if one of its signatures verifies with a pinned key. It remembers which packages it
 has downloaded, so each sync fetches only what is new: the daily package of a day it has nothing
 of, else the missing hours of that day, and the trace warning hours after the last one it saw.
 Matching and scoring happen here, on the device: downloaded keys are matched against the
 device's own observations (`tracewarn.protocol.matching`), the resulting exposure windows are
-kept (encrypted) for 14 days, and proximity risk (CWA v2) and check-in risk (CWA §3.11) are
-combined (§2.7). Nothing about the result is ever sent anywhere.
+kept (encrypted) for 14 days, and proximity risk (CWA v2) and check-in risk (CWA event registration [docs/specifications.md#cwa-events]) are
+combined (CWA risk calculation v2 [docs/specifications.md#cwa-risk]). Nothing about the result is ever sent anywhere.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The client carries the base URL (the demo: the real server on loopback; tests:
 `httpx.ASGITransport(app)`). Every body the device sends is padded to a fixed size and every
 call can be sent as a fake (`cwa-fake: 1`), so an observer of the traffic cannot tell a real
-report from the background noise every device makes (CWA §4.2, "Client padding").
+report from the background noise every device makes (CWA server [docs/specifications.md#cwa-server], "Client padding").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The virtual device: own keys, what it heard, where it checked in; sync and report on top.
 
-Theory of operation (GAEN crypto spec; CWA §3.6). A device has one temporary exposure key per
+Theory of operation (GAEN crypto spec; CWA event registration [docs/specifications.md#cwa-events]). A device has one temporary exposure key per
 UTC day, created lazily the first time the day's key is needed, valid from that midnight for 144
 intervals; every 10-minute interval it advertises that key's RPI with the AEM of its Bluetooth
 metadata. It records what it hears (RPI, AEM, time, RSSI) and its check-ins in its encrypted
@@ -173,7 +173,7 @@ class VirtualDevice:
     def check_in(
         self, qr_url: str, *, start: int | None = None, end: int | None = None
     ) -> StoredCheckIn:
-        """Scan a QR code (validated as CWA §3.3) and store the stay; end defaults as CWA does."""
+        """Scan a QR code (validated as CWA event registration [docs/specifications.md#cwa-events]) and store the stay; end defaults as CWA does."""
         scanned = require_supported_version(parse_qr_url(qr_url))
         begin = self.now() if start is None else start
         planned = presence_check_in(scanned.payload, begin)
@@ -270,7 +270,7 @@ class VirtualDevice:
 
     def fake_report(self, client: httpx.Client) -> None:
         """The same four requests as `report`, in the same order, with the same random waits
-        and body sizes, marked `cwa-fake: 1` (CWA §4.2; DP-3T operational security, dummy
+        and body sizes, marked `cwa-fake: 1` (CWA server [docs/specifications.md#cwa-server]; DP-3T operational security, dummy
         uploads)."""
         backend = Backend(client)
         self._wait()

@@ -1,7 +1,7 @@
 """Exposure windows: what matching hands to risk scoring (ENF v2 `ExposureWindow`).
 
 An exposure window groups the sightings of one other device within at most 30 minutes on one
-UTC day (shared/specs/cwa-risk-and-checkins.md §2.1). Windows carry no key, no RPI and no time
+UTC day (ENF exposure windows [docs/specifications.md#enf-windows]). Windows carry no key, no RPI and no time
 of day, so two windows cannot be linked to each other or to a person.
 """
 

@@ -96,19 +96,27 @@ class RequestGuard:
             scope[RATE_CHECKED] = True
 
         received = 0
-        started = False
+        started = over = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    over = True
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if over:
+                # Frameworks turn any error while reading the body into their own 400; the
+                # answer to an over-long body is 413 whatever the route made of it.
+                if not started:
+                    started = True
+                    await self._problem(send, 413, "payload-too-large", _too_large(limit))
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

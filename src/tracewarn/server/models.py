@@ -146,7 +146,7 @@ class DiagnosisKey(Base):
 
 
 class CheckInReport(Base):
-    """An encrypted check-in report (cwa-risk-and-checkins.md §3.9); the server cannot read it.
+    """An encrypted check-in report (CWA event registration [docs/specifications.md#cwa-events]); the server cannot read it.
 
     A random 16-byte id, no rowid: neither ids nor storage order chain one person's visits.
     """

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     s3_prefix: str = ""
     cache_max_age_seconds: int = 300
 
-    # Verification lifetimes (cwa-risk-and-checkins.md §4.5; gaen.md §5.2).
+    # Verification lifetimes (CWA verification server [docs/specifications.md#cwa-verification]; GAEN reference key server [docs/specifications.md#gaen-server]).
     code_lifetime_hours: float = 24.0
     registration_token_lifetime_days: float = 14.0
     tan_lifetime_days: float = 14.0
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     tans_per_registration_token: int = 1
     teletans_per_hour: int = 1000
 
-    # Submission (cwa-risk-and-checkins.md §4.2, §3.13).
+    # Submission (CWA server [docs/specifications.md#cwa-server]).
     max_keys_per_submission: int = 15
     max_request_bytes: int = 100_000
     # Every other endpoint: JSON bodies of a few fields plus at most 4 KiB of padding.
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # database idle at low load (docs/server.md, "Performance").
     upload_db_connections: int = Field(default=3, ge=1, le=64)
 
-    # Distribution (cwa-risk-and-checkins.md §4.3).
+    # Distribution (CWA server [docs/specifications.md#cwa-server]).
     expiry_policy_minutes: int = 120
     # Padding: every key package is filled up to this many keys with random keys whose fields
     # are drawn from the keys already published (docs/privacy.md, "Padding").

@@ -1,6 +1,6 @@
 """Bluetooth attenuation from distance: the log-distance path-loss model with shadowing.
 
-shared/specs/simulator-model.md §4.2 and decision 10 of §7: A(d) = A0 + 10 n log10(d / 1 m)
+BLE attenuation model [docs/specifications.md#ble-attenuation]: A(d) = A0 + 10 n log10(d / 1 m)
 + carriage offsets + per-phone calibration residual + N(0, sigma^2), quantised to whole dB and
 clipped to 0..255. A0 = 47 dB, n = 2, sigma = 5 dB, residual N(0, 3 dB) per phone, carriage
 {hand 0, pocket +5, bag +8} dB. Errors are skewed toward higher attenuation, as measured in the

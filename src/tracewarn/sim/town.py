@@ -1,7 +1,7 @@
 """A small town for the demo: who is where, when, and how close (struct-of-arrays).
 
 Theory of operation. People live in households (sizes from the ONS table of
-shared/specs/simulator-model.md §2.1). Some work in a workplace, in team rooms, and lunch in its
+OpenABM-Covid19 model [docs/specifications.md#openabm]). Some work in a workplace, in team rooms, and lunch in its
 canteen; some of the workers commute by train (a few departures, one coach each); each day a
 share of the town visits a café and a share passes a checkpoint. Every stay is one row of a
 `Stays` table (person, place, start, end, x, y): positions are metres inside the place, so the

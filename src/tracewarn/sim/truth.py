@@ -5,7 +5,7 @@ warnings raised through the protocol can be scored against what actually happene
 contact is the usual public-health definition: within 2 m for at least 15 minutes (summed over
 the scans of one day). A place contact was at a check-in place while the case was there or
 within 30 minutes after the case left: aerosols linger, which is why CWA extends a positive
-person's check-in the same way (cwa-risk-and-checkins.md §3.7). `same_place_days` records any
+person's check-in the same way (CWA event registration [docs/specifications.md#cwa-events]). `same_place_days` records any
 visit to the same check-in place on the same day, at whatever time.
 """
 

@@ -1,4 +1,4 @@
-"""The value types of GAEN key export files (gaen.md §3.3): keys, signers, signatures, files.
+"""The value types of GAEN key export files (GAEN export file format [docs/specifications.md#gaen-export]): keys, signers, signatures, files.
 
 `export` holds the recipes that write, read and verify files; these are the values they take
 and return. Re-exported from `tracewarn.protocol.gaen.export` and `tracewarn.protocol.gaen`.
@@ -42,13 +42,13 @@ ECDSA_P256_SHA256_OID = _signing.ECDSA_P256_SHA256_OID
 EXPORT_HEADER = b"EK Export v1    "
 ECDSA_P256_SHA256_OID = _signing.ECDSA_P256_SHA256_OID
 MAX_KEYS_PER_FILE = 500_000
-MAX_SIGNATURE_INFOS = 10  # phones may not look past the tenth (gaen.md §3.4)
+MAX_SIGNATURE_INFOS = 10  # phones may not look past the tenth (GAEN export file format [docs/specifications.md#gaen-export])
 _KEY_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
 class ExportKey:
-    """One TemporaryExposureKey of an export (gaen.md §3.3); None means the field is absent."""
+    """One TemporaryExposureKey of an export (GAEN export file format [docs/specifications.md#gaen-export]); None means the field is absent."""
 
     key_data: bytes
     rolling_start_interval_number: int
@@ -126,7 +126,7 @@ class ExportSigner:
 
 @dataclass(frozen=True, slots=True)
 class ExportPadding:
-    """The reference server's padding of small batches (gaen.md §3.6).
+    """The reference server's padding of small batches (GAEN reference key server [docs/specifications.md#gaen-server]).
 
     A batch with at least one and fewer than `min_keys` keys gets random keys up to
     `min_keys` + a uniform integer in [0, `jitter`], never beyond the per-file maximum. Each
@@ -142,7 +142,7 @@ class ExportPadding:
 
 
 class BatchNumbering(enum.Enum):
-    """How files of one split set are numbered (gaen.md §3.5)."""
+    """How files of one split set are numbered (GAEN reference key server [docs/specifications.md#gaen-server])."""
 
     #: batch_num i of batch_size n (1-based), the schema's original meaning.
     SPLIT = "split"

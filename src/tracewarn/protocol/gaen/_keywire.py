@@ -1,4 +1,4 @@
-"""Vectorised protobuf wire coding of the repeated TemporaryExposureKey fields (gaen.md §3.3).
+"""Vectorised protobuf wire coding of the repeated TemporaryExposureKey fields (GAEN export file format [docs/specifications.md#gaen-export]).
 
 Why not the protobuf runtime for the keys: building 1.4 M sub-messages one `keys.add()` at a time
 and reading them back one attribute at a time costs seconds, while the key records are tiny and

@@ -3,7 +3,7 @@
 The protobuf runtime then splits export.bin into its top-level fields in C (and checks the wire
 format) but leaves each key record as one bytes object for the vectorised decoder in `_keywire`,
 instead of materialising 1.4 M sub-message objects. Field numbers and wire types are those of
-`export.proto` (gaen.md §3.3); `region` is `bytes` so a non-UTF-8 region becomes our own error.
+`export.proto` (GAEN export file format [docs/specifications.md#gaen-export]); `region` is `bytes` so a non-UTF-8 region becomes our own error.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Raw ECDSA P-256 / SHA-256 for export files; only `export` imports this (gaen.md §3.4)."""
+"""Raw ECDSA P-256 / SHA-256 for export files; only `export` imports this (GAEN export file format [docs/specifications.md#gaen-export])."""
 
 from __future__ import annotations
 

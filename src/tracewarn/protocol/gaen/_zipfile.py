@@ -1,4 +1,4 @@
-"""The export zip: exactly export.bin and export.sig, Deflate, zeroed timestamps (gaen.md §3.1).
+"""The export zip: exactly export.bin and export.sig, Deflate, zeroed timestamps (GAEN export file format [docs/specifications.md#gaen-export]).
 
 Reading is defensive because export files come from other servers and the network: the declared
 uncompressed sizes are checked against a limit before anything is inflated, and inflation then

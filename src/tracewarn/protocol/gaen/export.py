@@ -1,4 +1,4 @@
-"""Signed GAEN key export files: write, read and verify (gaen.md §3).
+"""Signed GAEN key export files: write, read and verify (GAEN export file format [docs/specifications.md#gaen-export]).
 
 Theory of operation: an export file is a zip of `export.bin` (the 16-byte header `EK Export v1`
 plus four spaces, then a proto2 `TemporaryExposureKeyExport`) and `export.sig` (a
@@ -115,7 +115,7 @@ def encode_export_bin(
 def sign_export_bin(
     export_bin: bytes, signers: Sequence[ExportSigner], *, batch_num: int = 1, batch_size: int = 1
 ) -> bytes:
-    """export.sig bytes: one deterministic (RFC 6979) ECDSA signature per signer (gaen.md §3.4)."""
+    """export.sig bytes: one deterministic (RFC 6979) ECDSA signature per signer (GAEN export file format [docs/specifications.md#gaen-export])."""
     digest = _signing.sha256(export_bin)
     message = export_pb2.TEKSignatureList()
     for signer in signers:
@@ -188,7 +188,7 @@ def write_export_files(
     batch_numbering: BatchNumbering = BatchNumbering.SPLIT,
     compresslevel: int = 1,
 ) -> list[bytes]:
-    """Signed export zips for one batch of keys, one per file (gaen.md §3.1-3.6).
+    """Signed export zips for one batch of keys, one per file (GAEN export file format [docs/specifications.md#gaen-export]).
 
     Keys (and, separately, revised keys) are sorted by key bytes and cut into files of at most
     `max_keys_per_file` entries, keys first. With `padding`, a small batch of keys is padded
@@ -358,7 +358,7 @@ def _candidates(public_keys: PublicKeys, info: SignatureInfo) -> list[ec.Ellipti
 def verify_export(
     data: bytes | ExportFile, public_keys: PublicKeys, *, limits: ZipLimits | None = None
 ) -> VerifiedExport:
-    """Check export.sig against export.bin (gaen.md §3.4) and return the parsed export.
+    """Check export.sig against export.bin (GAEN export file format [docs/specifications.md#gaen-export]) and return the parsed export.
 
     `public_keys` is one key, a list of keys (any may match), or a mapping from
     `verification_key_id` or `(verification_key_id, verification_key_version)` to the key, as
@@ -385,7 +385,7 @@ def verify_signed_zip(
 ) -> bytes:
     """The export.bin of a zip signed like a key export, whatever export.bin holds.
 
-    For files the backend signs as it signs key exports (gaen.md §3.4) that are not key exports,
+    For files the backend signs as it signs key exports (GAEN export file format [docs/specifications.md#gaen-export]) that are not key exports,
     such as CWA's hourly trace-warning packages (a `TraceWarningPackage` without the export
     header). The zip is read with the same bounds as an export and the signatures are checked
     exactly as by `verify_export`, except that export.bin is not parsed, so signature metadata

@@ -1,6 +1,6 @@
 """GAEN key schedule: TEK -> RPIK/AEMK -> RPI/AEM, and the Bluetooth metadata.
 
-Theory of operation (GAEN cryptography spec; shared/specs/gaen.md §2): time is counted in
+Theory of operation (GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto]): time is counted in
 10-minute ENIntervalNumbers. A temporary exposure key (TEK) is valid for `rolling_period`
 intervals from `rolling_start_interval_number`. From it two keys are derived with HKDF-SHA256;
 the rolling proximity identifier (RPI) of interval j is one AES-128 block over a fixed padded

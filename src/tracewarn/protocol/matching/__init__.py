@@ -1,4 +1,4 @@
-"""Exposure matching: diagnosis keys against a device's Bluetooth sightings (GAEN §2.4).
+"""Exposure matching: diagnosis keys against a device's Bluetooth sightings (GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto]).
 
 Public API: build a `DiagnosisKeyBatch` (columnar keys) and an `ObservationStore` (columnar
 sightings), call `match_keys(keys, store, now=...)`, read `MatchResult.matches` (per key and UTC

@@ -14,8 +14,8 @@ __all__ = ["CWA_INFECTIOUSNESS_FOR_DSOS", "MatchingConfig"]
 CWA_INFECTIOUSNESS_FOR_DSOS: Mapping[int, Infectiousness] = MappingProxyType(
     {1: Infectiousness.STANDARD, 2: Infectiousness.HIGH}
 )
-"""CWA's `diagnosis-keys-data-mapping.yaml` (cwa-risk-and-checkins.md §2.5): the CDN re-encodes
-every key's TRL into DSOS 1 (odd TRL) or 2 (even TRL), §2.6."""
+"""CWA's `diagnosis-keys-data-mapping.yaml` (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): the CDN re-encodes
+every key's TRL into DSOS 1 (odd TRL) or 2 (even TRL), GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto]."""
 
 
 @dataclass(frozen=True)

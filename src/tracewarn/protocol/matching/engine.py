@@ -1,4 +1,4 @@
-"""The matcher: diagnosis keys x observation store -> key-day matches (GAEN crypto spec §2.4).
+"""The matcher: diagnosis keys x observation store -> key-day matches (GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto]).
 
 Theory of operation. Keys arrive as columnar batches and are cut into chunks of a few thousand.
 Per chunk, vectorised over all keys at once: keys outside the retention window, REVOKED keys and
@@ -91,7 +91,7 @@ def match_keys(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     scanner: ChunkScanner | None = None,
 ) -> MatchResult:
-    """Match diagnosis keys against a device's sightings (GAEN crypto spec §2.4, ENF v2 windows).
+    """Match diagnosis keys against a device's sightings (GAEN Cryptography Specification v1.2 [docs/specifications.md#gaen-crypto], ENF v2 windows).
 
     `keys` is one batch or an iterable of batches (streamed: one export file at a time is
     enough). `now` (aware datetime or unix seconds) anchors the retention window. Bad keys

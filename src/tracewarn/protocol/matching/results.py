@@ -4,7 +4,7 @@
 `exposure_windows()` turn it into the unlinkable `ExposureWindow`s risk scoring consumes. A
 window groups the sightings of one device (one key) on one UTC day that fall within 30 minutes
 of the window's first sighting; a longer encounter becomes several consecutive windows, as the
-ENF exposure-window API does (shared/specs/cwa-risk-and-checkins.md §2.1).
+ENF exposure-window API does (ENF exposure windows [docs/specifications.md#enf-windows]).
 """
 
 from __future__ import annotations

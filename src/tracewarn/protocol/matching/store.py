@@ -20,7 +20,7 @@ together 99.7 %. A sighting takes 44 bytes; one million take about 48 MB with th
 
 `observer` numbers the device that made each sighting. On a phone it is always 0; a simulator
 may keep all its virtual devices' sightings in one store, so each published key is derived once
-for all of them (simulation-and-performance.md §4.10). It is an index into the simulator's own
+for all of them (measured in bench/matching.py). It is an index into the simulator's own
 arrays, never an identity.
 """
 

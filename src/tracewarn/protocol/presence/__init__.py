@@ -4,7 +4,7 @@ Pure, sans-I/O: timestamps are Unix seconds passed in as `now`, randomness is a 
 `random_bytes(n) -> bytes`. Modules: `location` (QR payload, location id, scan rules), `qr` (URL
 descriptors), `checkin` (device lifecycle), `derivation` (submitted interval, midnight split,
 TRL), `report` (CheckInProtectedReport crypto), `submission`, `padding` (fake check-ins),
-`warning` (hourly packages), `matching`, `risk`. Spec: shared/specs/cwa-risk-and-checkins.md §3.
+`warning` (hourly packages), `matching`, `risk`. Spec: CWA event registration [docs/specifications.md#cwa-events].
 """
 
 from tracewarn.protocol.presence.checkin import (

@@ -1,4 +1,4 @@
-"""Device-side check-ins: start, automatic check-out, edits, retention (CWA §3.6).
+"""Device-side check-ins: start, automatic check-out, edits, retention (CWA event registration [docs/specifications.md#cwa-events]).
 
 Theory of operation: scanning a code creates a `CheckIn` holding the location id (derived from the
 payload bytes as scanned), the location itself for display, the start (`now`) and a planned end
@@ -139,7 +139,7 @@ def mark_submitted(check_in: CheckIn) -> CheckIn:
 
 
 def is_expired(check_in: CheckIn, now: int) -> bool:
-    """CWA §3.6: a check-in is deleted 15 days after its end."""
+    """CWA event registration [docs/specifications.md#cwa-events]: a check-in is deleted 15 days after its end."""
     return now - check_in.end > RETENTION_DAYS * DAY_SECONDS
 
 
@@ -148,5 +148,5 @@ def prune_expired(check_ins: Iterable[CheckIn], now: int) -> list[CheckIn]:
 
 
 def within_risk_horizon(check_in: CheckIn, now: int, max_age_days: int = RISK_HORIZON_DAYS) -> bool:
-    """CWA §3.11 `maxCheckInAgeInDays` = 10: only check-ins ending in the last 10 days count."""
+    """CWA event registration [docs/specifications.md#cwa-events] `maxCheckInAgeInDays` = 10: only check-ins ending in the last 10 days count."""
     return now - check_in.end <= max_age_days * DAY_SECONDS

@@ -1,4 +1,4 @@
-"""What a positive person submits for a check-in: derived interval, day parts, TRL (CWA §3.7-3.8).
+"""What a positive person submits for a check-in: derived interval, day parts, TRL (CWA event registration [docs/specifications.md#cwa-events]).
 
 Theory of operation: the exact check-in times never leave the phone. The time is first widened
 for aerosols that linger after someone leaves (a stay of m minutes gets m more, capped at 30),
@@ -38,7 +38,7 @@ DAY_SECONDS: Final = 86_400
 # it bounds the split loop against absurd input.
 MAX_SPAN_DAYS: Final = 31
 
-# trl-value-mapping-1.15.yaml (§2.5, §3.11): check-in risk weighs TRLs with the very table
+# trl-value-mapping-1.15.yaml (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): check-in risk weighs TRLs with the very table
 # proximity risk uses, so it is taken from there (TRL 1 and 2 carry no weight).
 CWA_TRANSMISSION_RISK_VALUES: Final[Mapping[int, float]] = CWA_1_15.transmission_risk_values
 
@@ -54,7 +54,7 @@ class AerosolDecayFunction:
 
 @dataclass(frozen=True, slots=True)
 class SubmissionParameters:
-    """CWA `submissionParameters`: duration filters and aerosol-decay functions (§3.7)."""
+    """CWA `submissionParameters`: duration filters and aerosol-decay functions (CWA event registration [docs/specifications.md#cwa-events])."""
 
     duration_filters: tuple[Range, ...]
     aerosol_decay_functions: tuple[AerosolDecayFunction, ...]
@@ -99,7 +99,7 @@ def _round_half_up(value: float) -> int:
 def derive_time_interval(
     start: int, end: int, params: SubmissionParameters = CWA_SUBMISSION_PARAMETERS
 ) -> tuple[int, int] | None:
-    """CWA §3.7 (TimeIntervalDeriver): the submitted `[start, end)` in Unix seconds, or None if dropped.
+    """CWA event registration [docs/specifications.md#cwa-events] (TimeIntervalDeriver): the submitted `[start, end)` in Unix seconds, or None if dropped.
 
     The result always lies on the 10-minute grid.
     """
@@ -124,7 +124,7 @@ def derive_time_interval(
 
 
 def split_at_utc_midnight(start: int, end: int) -> list[tuple[int, int]]:
-    """CWA §3.8 step 1 (CheckInSplitter): one `[start, end)` part per UTC day, empty parts omitted."""
+    """CWA event registration [docs/specifications.md#cwa-events] step 1 (CheckInSplitter): one `[start, end)` part per UTC day, empty parts omitted."""
     if end < start:
         raise CheckInFormatError(f"interval ends ({end}) before it starts ({start})")
     if end - start > MAX_SPAN_DAYS * DAY_SECONDS:
@@ -143,7 +143,7 @@ def _utc_date(unix_seconds: int) -> dt.date:
 
 
 def transmission_risk_level(part_start: int, now: int, vector: Sequence[int]) -> int:
-    """CWA §3.8 step 2: `vector[age in UTC days]`, 1 when the age is outside the vector."""
+    """CWA event registration [docs/specifications.md#cwa-events] step 2: `vector[age in UTC days]`, 1 when the age is outside the vector."""
     age = (_utc_date(now) - _utc_date(part_start)).days
     if 0 <= age < len(vector):
         return vector[age]
@@ -153,5 +153,5 @@ def transmission_risk_level(part_start: int, now: int, vector: Sequence[int]) ->
 def transmission_risk_value(
     level: int, mapping: Mapping[int, float] = CWA_TRANSMISSION_RISK_VALUES
 ) -> float:
-    """The weight of a TRL (§2.5); 0 for a level the mapping lacks."""
+    """The weight of a TRL (CWA risk calculation v2 [docs/specifications.md#cwa-risk]); 0 for a level the mapping lacks."""
     return mapping.get(level, 0.0)

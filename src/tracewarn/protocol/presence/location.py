@@ -1,6 +1,6 @@
 """Trace locations: the QR payload of a venue, event, train coach, flight, bus or checkpoint.
 
-Theory of operation (CWA event registration, shared/specs/cwa-risk-and-checkins.md §3.1-3.5):
+Theory of operation (CWA event registration [docs/specifications.md#cwa-events]):
 a host prints a QR code whose payload is a serialized `QRCodePayload` protobuf. Everything a
 device needs is in it: the text shown on check-in, the times, a 16-byte random seed that makes
 every code unique, and CWA's `CWALocationData` in `vendorData`. The location id is SHA-256 over
@@ -54,7 +54,7 @@ _UINT64_MAX = 2**64 - 1
 # device cannot show, compare or store a later time, so such a code is invalid, not "permanent".
 MAX_TIMESTAMP = 253_402_300_799
 
-# The constant CrowdNotifier master public key every CWA production QR code carries (§3.4); CWA
+# The constant CrowdNotifier master public key every CWA production QR code carries (CWA event registration [docs/specifications.md#cwa-events]); CWA
 # never uses it for matching, but scanners and third-party generators expect exactly this value.
 CWA_PRODUCTION_PUBLIC_KEY = base64.b64decode(
     "gwLMzE153tQwAOf2MZoUXXfzWTdlSpfS99iZffmcmxOG9njSK4RTimFOFwDh6t0T"
@@ -122,7 +122,7 @@ class TransportDetails:
 
 @dataclass(frozen=True, slots=True)
 class TraceLocation:
-    """Everything a QR code says about a location (CWA §3.1 plus tracewarn's extension).
+    """Everything a QR code says about a location (CWA event registration [docs/specifications.md#cwa-events] plus tracewarn's extension).
 
     Timestamps are Unix seconds, 0/0 for a permanent location. `default_check_in_length_minutes`
     is None when the payload leaves it unset (proto3 0). `transport` is set only for our transport
@@ -167,7 +167,7 @@ def _check_uint(name: str, value: int, maximum: int) -> None:
 
 
 def encode_qr_payload(location: TraceLocation) -> bytes:
-    """Serialize a location as the `QRCodePayload` bytes that go into the QR URL (CWA §3.1)."""
+    """Serialize a location as the `QRCodePayload` bytes that go into the QR URL (CWA event registration [docs/specifications.md#cwa-events])."""
     _check_uint("start_timestamp", location.start_timestamp, _UINT64_MAX)
     _check_uint("end_timestamp", location.end_timestamp, _UINT64_MAX)
     _check_uint("version", location.version, _UINT32_MAX)
@@ -257,12 +257,12 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 def location_id(payload: bytes) -> bytes:
-    """CWA §3.5: SHA-256("CWA-GUID" || raw QRCodePayload bytes), over the bytes as scanned."""
+    """CWA event registration [docs/specifications.md#cwa-events]: SHA-256("CWA-GUID" || raw QRCodePayload bytes), over the bytes as scanned."""
     return sha256(LOCATION_ID_PREFIX, payload)
 
 
 def location_id_hash(loc_id: bytes) -> bytes:
-    """CWA §3.5: SHA-256(location id), the only form the server and the CDN ever see."""
+    """CWA event registration [docs/specifications.md#cwa-events]: SHA-256(location id), the only form the server and the CDN ever see."""
     if len(loc_id) != 32:
         raise QRCodeFormatError(f"a location id is 32 bytes, got {len(loc_id)}")
     return sha256(loc_id)
@@ -298,7 +298,7 @@ def _text_problems(field: str, text: str) -> list[RuleViolation]:
 
 
 def validation_problems(location: TraceLocation) -> list[RuleViolation]:
-    """Every scan rule the location breaks (CWA §3.3, plus ours for transport types); [] if valid."""
+    """Every scan rule the location breaks (CWA event registration [docs/specifications.md#cwa-events], plus ours for transport types); [] if valid."""
     problems = _text_problems("description", location.description)
     problems += _text_problems("address", location.address)
     for name, value in (("start", location.start_timestamp), ("end", location.end_timestamp)):

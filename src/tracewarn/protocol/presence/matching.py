@@ -1,4 +1,4 @@
-"""Matching local check-ins against published encrypted reports, on the device (CWA §3.11).
+"""Matching local check-ins against published encrypted reports, on the device (CWA event registration [docs/specifications.md#cwa-events]).
 
 Theory of operation: a report names its location only as SHA-256(location id), so a device
 selects the reports whose hash equals the hash of one of its own check-ins, which is a dictionary
@@ -63,7 +63,7 @@ def match_check_ins(
     *,
     max_age_days: int = RISK_HORIZON_DAYS,
 ) -> MatchResult:
-    """CWA §3.11 matching. With `now`, only check-ins that ended within `max_age_days` take part."""
+    """CWA event registration [docs/specifications.md#cwa-events] matching. With `now`, only check-ins that ended within `max_age_days` take part."""
     by_hash: dict[bytes, list[int]] = defaultdict(list)
     for index, check_in in enumerate(check_ins):
         if check_in.submitted or (

@@ -1,4 +1,4 @@
-"""Client-side plausible deniability: fake check-ins as request padding (CWA §3.12).
+"""Client-side plausible deniability: fake check-ins as request padding (CWA event registration [docs/specifications.md#cwa-events]).
 
 A submission's size would otherwise tell an observer how many places a positive person visited.
 With some probability (0 without check-ins, 0.005 with some) the client adds a random number of
@@ -6,7 +6,7 @@ fake check-ins, each as padding bytes in `SubmissionPayload.requestPadding`. The
 CWA's `p · q^(r · (s · (x + t))^u) + a·x² + b·x + c` with x ~ N(0, 1), rounded, which with the
 defaults peaks at 100 fakes for x = 1.5 and is near 0 in the tails.
 
-Deliberate deviation (spec §7): CWA pads 46 bytes per fake, yet a real report adds 106 bytes to
+Deliberate deviation (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): CWA pads 46 bytes per fake, yet a real report adds 106 bytes to
 a submission (104 bytes of `CheckInProtectedReport` plus its field tag and length), so CWA's fakes
 can be told apart by size. Our default pads 106 bytes per fake; `CWA_PLAUSIBLE_DENIABILITY`
 keeps CWA's 46 for byte-exact behaviour.
@@ -35,7 +35,7 @@ __all__ = [
 
 # 104 bytes of serialized CheckInProtectedReport + 1 tag byte + 1 length byte in SubmissionPayload.
 REPORT_WIRE_SIZE: Final = 106
-# Keeps the padding of one submission under CWA's 100 KB request limit (§4.2).
+# Keeps the padding of one submission under CWA's 100 KB request limit (CWA server [docs/specifications.md#cwa-server]).
 MAX_FAKE_CHECK_INS: Final = 900
 
 
@@ -95,7 +95,7 @@ def fake_check_in_count(
     random_bytes: RandomBytes,
     params: PlausibleDeniabilityParameters = DEFAULT_PLAUSIBLE_DENIABILITY,
 ) -> int:
-    """How many fakes to add once the client decided to add some (CWA §3.12 formula)."""
+    """How many fakes to add once the client decided to add some (CWA event registration [docs/specifications.md#cwa-events] formula)."""
     x = standard_normal(random_bytes)
     for parameters in params.count_parameters:
         if x in parameters.random_number_range:

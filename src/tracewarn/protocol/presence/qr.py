@@ -3,7 +3,7 @@
 CWA does not hard-code its URL: the app configuration carries `qrCodeDescriptors`, each a regex
 that must match the whole scanned string (case-insensitively), the 0-based index of the capture
 group holding the version, the index of the group holding the payload, and the payload's text
-encoding (shared/specs/cwa-risk-and-checkins.md §3.2). We ship CWA's two production descriptors
+encoding (CWA event registration [docs/specifications.md#cwa-events]). We ship CWA's two production descriptors
 and our own, and scanners try them in order.
 
 Our own URL is `https://tracewarn.example/c?v=1#<base64url payload, no padding>`: like CWA's, the
@@ -110,7 +110,7 @@ def require_supported_version(scanned: ScannedCode) -> ScannedCode:
 def parse_qr_url(
     url: str, descriptors: tuple[QRCodeDescriptor, ...] = DEFAULT_DESCRIPTORS
 ) -> ScannedCode:
-    """Recognise a scanned string with the first descriptor whose regex matches all of it (§3.2).
+    """Recognise a scanned string with the first descriptor whose regex matches all of it (CWA event registration [docs/specifications.md#cwa-events]).
 
     Raises `QRCodeFormatError` if no descriptor matches or the payload text does not decode.
     """

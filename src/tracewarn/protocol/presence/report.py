@@ -1,4 +1,4 @@
-"""Encrypted check-in reports (`CheckInProtectedReport`), CWA §3.9.
+"""Encrypted check-in reports (`CheckInProtectedReport`), CWA event registration [docs/specifications.md#cwa-events].
 
 Theory of operation: a person who tests positive turns each recent check-in into a tiny record
 (start interval, period, transmission risk level), encrypts it with AES-256-CBC under a key only
@@ -77,7 +77,7 @@ class CheckInRecord:
 
     @property
     def is_plausible(self) -> bool:
-        """CWA §3.11 step 3: start ≥ 0, period > 0, 1 ≤ TRL ≤ 8; anything else is discarded."""
+        """CWA event registration [docs/specifications.md#cwa-events] step 3: start ≥ 0, period > 0, 1 ≤ TRL ≤ 8; anything else is discarded."""
         return self.period > 0 and 1 <= self.transmission_risk_level <= 8
 
 
@@ -91,7 +91,7 @@ class ProtectedReport:
     mac: bytes
 
     def check_sizes(self) -> ProtectedReport:
-        """The server's only check (CWA §3.13): 32 / 16 / 16 / 32 bytes."""
+        """The server's only check (CWA event registration [docs/specifications.md#cwa-events]): 32 / 16 / 16 / 32 bytes."""
         for name, size in (
             ("location_id_hash", _HASH_LENGTH),
             ("iv", IV_LENGTH),
@@ -138,24 +138,24 @@ def _check_location_id(loc_id: bytes) -> None:
 
 
 def encryption_key(loc_id: bytes) -> bytes:
-    """CWA §3.9: SHA-256("CWA-ENCRYPTION-KEY" || location id), an AES-256 key."""
+    """CWA event registration [docs/specifications.md#cwa-events]: SHA-256("CWA-ENCRYPTION-KEY" || location id), an AES-256 key."""
     _check_location_id(loc_id)
     return sha256(ENCRYPTION_KEY_PREFIX, loc_id)
 
 
 def mac_key(loc_id: bytes) -> bytes:
-    """CWA §3.9: SHA-256("CWA-MAC-KEY" || location id)."""
+    """CWA event registration [docs/specifications.md#cwa-events]: SHA-256("CWA-MAC-KEY" || location id)."""
     _check_location_id(loc_id)
     return sha256(MAC_KEY_PREFIX, loc_id)
 
 
 def report_mac(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
-    """CWA §3.9: HMAC-SHA256(MAC key, iv || encrypted record)."""
+    """CWA event registration [docs/specifications.md#cwa-events]: HMAC-SHA256(MAC key, iv || encrypted record)."""
     return hmac_sha256(key, iv + ciphertext)
 
 
 def encrypt_check_in_record(loc_id: bytes, record: CheckInRecord, iv: bytes) -> ProtectedReport:
-    """Encrypt one record for the location (CWA §3.9); the caller supplies 16 random iv bytes."""
+    """Encrypt one record for the location (CWA event registration [docs/specifications.md#cwa-events]); the caller supplies 16 random iv bytes."""
     if len(iv) != IV_LENGTH:
         raise CryptoFormatError(f"the iv is {IV_LENGTH} bytes, got {len(iv)}")
     ciphertext = aes256_cbc_encrypt(encryption_key(loc_id), iv, record.to_bytes())
@@ -172,7 +172,7 @@ def encrypt_check_in_record(loc_id: bytes, record: CheckInRecord, iv: bytes) -> 
 
 
 def decrypt_report(loc_id: bytes, report: ProtectedReport) -> CheckInRecord:
-    """Verify the MAC, then decrypt (CWA §3.9, §3.11 step 2).
+    """Verify the MAC, then decrypt (CWA event registration [docs/specifications.md#cwa-events] step 2).
 
     Raises `InvalidMAC` for a tampered report or a wrong location id (checked before any
     decryption), `CheckInFormatError` for a report whose plaintext is not a record.

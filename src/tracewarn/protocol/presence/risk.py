@@ -1,11 +1,11 @@
 """Presence (check-in) risk per check-in and per day, on the same N-level scale as proximity risk.
 
-CWA §3.11 (PresenceTracingRiskCalculator): each overlap weighs `TRV(TRL) x overlap minutes`
+CWA event registration [docs/specifications.md#cwa-events] (PresenceTracingRiskCalculator): each overlap weighs `TRV(TRL) x overlap minutes`
 (rounded half up), summed per (check-in, UTC date) and mapped with the per-check-in mapping, and
 summed per date and mapped with the per-day mapping. The total comes from the per-check-in
 levels only: the highest level any has; the lowest level when there is nothing; and, as in CWA,
 CALCULATION_FAILED when there are overlaps but none of them reaches a level (e.g. all weigh 0).
-Per-day levels combine with exposure-window day levels through `combine_day_levels` (§2.7).
+Per-day levels combine with exposure-window day levels through `combine_day_levels` (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ FOUR_LEVEL_PRESENCE_RISK_PARAMETERS: Final = PresenceRiskParameters(
 
 
 def presence_risk_parameters_for(scale: RiskLevelScale) -> PresenceRiskParameters:
-    """The shipped check-in parameters on `scale`, so both risk sources can be combined (§2.7)."""
+    """The shipped check-in parameters on `scale`, so both risk sources can be combined (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
     for params in (CWA_PRESENCE_RISK_PARAMETERS, FOUR_LEVEL_PRESENCE_RISK_PARAMETERS):
         if params.scale == scale:
             return params
@@ -171,7 +171,7 @@ def presence_risk(
     overlaps: Iterable[CheckInOverlap],
     params: PresenceRiskParameters = CWA_PRESENCE_RISK_PARAMETERS,
 ) -> PresenceRisk:
-    """CWA §3.11 risk from matched overlaps, generalised to the mappings' N-level scale."""
+    """CWA event registration [docs/specifications.md#cwa-events] risk from matched overlaps, generalised to the mappings' N-level scale."""
     per_check_in_time: dict[tuple[int, dt.date], float] = defaultdict(float)
     for overlap in overlaps:
         weight = transmission_risk_value(
@@ -213,6 +213,6 @@ def check_in_risk(
     now: int,
     params: PresenceRiskParameters = CWA_PRESENCE_RISK_PARAMETERS,
 ) -> PresenceRisk:
-    """One call for the device: match the reports against its check-ins, then score (CWA §3.11)."""
+    """One call for the device: match the reports against its check-ins, then score (CWA event registration [docs/specifications.md#cwa-events])."""
     matched = match_check_ins(check_ins, reports, now, max_age_days=params.max_check_in_age_days)
     return presence_risk(matched.overlaps, params)

@@ -1,10 +1,10 @@
-"""CWA's client-side transmission-risk vectors (shared/specs/cwa-risk-and-checkins.md §2.6).
+"""CWA's client-side transmission-risk vectors (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
 Pure CWA logic shared by every client (the virtual device uses it when it reports).
 
 A positive person's app picks a 15-entry vector from their symptom answer; entry i is the TRL of
-day "today - i". It sets each check-in's TRL (§3.8). Keys carry days since onset instead and the
-server derives their TRL (§2.6, "Upload -> server").
+day "today - i". It sets each check-in's TRL (CWA event registration [docs/specifications.md#cwa-events]). Keys carry days since onset instead and the
+server derives their TRL (CWA risk calculation v2 [docs/specifications.md#cwa-risk], "Upload -> server").
 """
 
 from __future__ import annotations

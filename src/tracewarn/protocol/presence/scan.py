@@ -39,7 +39,7 @@ class DecodedCode:
 def decode_location_url(
     url: str, descriptors: tuple[QRCodeDescriptor, ...] = DEFAULT_DESCRIPTORS
 ) -> DecodedCode:
-    """Decode without applying the scan rules (CWA §3.2, §3.5)."""
+    """Decode without applying the scan rules (CWA event registration [docs/specifications.md#cwa-events])."""
     scanned = parse_qr_url(url, descriptors)
     loc_id = location_id(scanned.payload)
     return DecodedCode(
@@ -55,7 +55,7 @@ def decode_location_url(
 def scan_location_url(
     url: str, descriptors: tuple[QRCodeDescriptor, ...] = DEFAULT_DESCRIPTORS
 ) -> DecodedCode:
-    """Decode and validate like a device (CWA §3.3); `QRCodeFormatError` names the failed rule.
+    """Decode and validate like a device (CWA event registration [docs/specifications.md#cwa-events]); `QRCodeFormatError` names the failed rule.
 
     A URL version other than 1 is refused: no other is defined, so its payload cannot be read.
     """

@@ -1,8 +1,8 @@
 """Turning a positive person's check-ins into the shuffled encrypted reports they upload.
 
-CWA §3.8 (CheckInsTransformer): derive each check-in's interval (§3.7), split it at UTC midnight,
+CWA event registration [docs/specifications.md#cwa-events] (CheckInsTransformer): derive each check-in's interval (CWA event registration [docs/specifications.md#cwa-events]), split it at UTC midnight,
 give each part its TRL from the transmission-risk vector, drop parts whose TRV is 0, encrypt each
-part (§3.9) under its own random iv, and shuffle the list so the order reveals nothing about the
+part (CWA event registration [docs/specifications.md#cwa-events]) under its own random iv, and shuffle the list so the order reveals nothing about the
 order of the visits. Randomness comes from the caller (`random_bytes(n) -> bytes`).
 """
 
@@ -49,7 +49,7 @@ def submission_parts(
     params: SubmissionParameters = CWA_SUBMISSION_PARAMETERS,
     trv_mapping: Mapping[int, float] = CWA_TRANSMISSION_RISK_VALUES,
 ) -> list[SubmittedPart]:
-    """The plaintext records a submission carries, in check-in order (CWA §3.7-3.8).
+    """The plaintext records a submission carries, in check-in order (CWA event registration [docs/specifications.md#cwa-events]).
 
     A check-in still open at `now` counts up to `now`: a person cannot report time not yet spent.
     """
@@ -83,7 +83,7 @@ def check_in_reports(
     params: SubmissionParameters = CWA_SUBMISSION_PARAMETERS,
     trv_mapping: Mapping[int, float] = CWA_TRANSMISSION_RISK_VALUES,
 ) -> list[ProtectedReport]:
-    """Encrypted, shuffled `CheckInProtectedReport`s for a submission (CWA §3.8-3.9)."""
+    """Encrypted, shuffled `CheckInProtectedReport`s for a submission (CWA event registration [docs/specifications.md#cwa-events])."""
     reports = [
         encrypt_check_in_record(part.location_id, part.record, draw(random_bytes, IV_LENGTH))
         for part in submission_parts(

@@ -1,4 +1,4 @@
-"""Hourly trace-warning packages (`TraceWarningPackage`), CWA §3.10.
+"""Hourly trace-warning packages (`TraceWarningPackage`), CWA event registration [docs/specifications.md#cwa-events].
 
 The backend publishes one package per hour (interval = floor(unix seconds / 3600)) and region,
 holding every encrypted report submitted in that hour. The deprecated unencrypted warnings
@@ -30,7 +30,7 @@ _UINT32_MAX = 2**32 - 1
 
 
 def hour_interval(unix_seconds: int) -> int:
-    """CWA §6: the package interval number, floor(unix seconds / 3600)."""
+    """CWA risk calculation v2 [docs/specifications.md#cwa-risk]: the package interval number, floor(unix seconds / 3600)."""
     return unix_seconds // HOUR_SECONDS
 
 

@@ -1,6 +1,6 @@
 """The exposure-window risk calculation of Corona-Warn-App v2, exact, over N levels.
 
-Theory of operation (shared/specs/cwa-risk-and-checkins.md §2.3, §2.4): each window is filtered,
+Theory of operation (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): each window is filtered,
 given a transmission risk level (TRL) from its report type and infectiousness, weighted by the
 attenuation of each scan, and turned into a normalized time (roughly: minutes at close range
 times how infectious the other person probably was). A window whose normalized time has no level
@@ -31,7 +31,7 @@ __all__ = [
 
 
 def round_normalized_time(value: float) -> float:
-    """Android's `roundToDecimal`: `roundToLong(value * 10.0) / 10.0` on doubles (§2.4).
+    """Android's `roundToDecimal`: `roundToLong(value * 10.0) / 10.0` on doubles (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
     `roundToLong` is Java's `Math.round`: the nearest integer to the binary product, ties toward
     +infinity. Splitting off the integer part is exact for doubles, so the tie test is exact too.
@@ -45,7 +45,7 @@ def round_normalized_time(value: float) -> float:
 
 
 def transmission_risk_level(window: ExposureWindow, config: RiskCalculationConfig) -> int:
-    """TRL = report-type offset + infectiousness offset (§2.3 step 2).
+    """TRL = report-type offset + infectiousness offset (CWA risk calculation v2 [docs/specifications.md#cwa-risk] step 2).
 
     UNKNOWN and REVOKED report types have no offset: Android raises `UnknownReportTypeException`
     and so do we (`RiskInputError`), rather than iOS's silent offset 0.
@@ -65,7 +65,7 @@ def transmission_risk_level(window: ExposureWindow, config: RiskCalculationConfi
 
 
 def score_window(window: ExposureWindow, config: RiskCalculationConfig) -> WindowRisk:
-    """Score one exposure window (§2.3): its TRL, normalized time and level, or why it was dropped."""
+    """Score one exposure window (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): its TRL, normalized time and level, or why it was dropped."""
     _check_window(window)
     scans = window.scan_instances
     exposure_seconds = sum(max(s.seconds_since_last_scan, 0) for s in scans)
@@ -112,7 +112,7 @@ def score_window(window: ExposureWindow, config: RiskCalculationConfig) -> Windo
 def score_exposure_windows(
     windows: Iterable[ExposureWindow], config: RiskCalculationConfig = DEFAULT_CONFIG
 ) -> RiskResult:
-    """Score a device's exposure windows: per window, per UTC day and in total (§2.3, §2.4).
+    """Score a device's exposure windows: per window, per UTC day and in total (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
     With a two-level configuration every field equals CWA's `AggregatedRiskResult`. Windows are
     summed per day in the order given, as Android does, so float sums match bit for bit.

@@ -1,4 +1,4 @@
-"""Run a file in CWA's test-case format against its own configuration (§2.8).
+"""Run a file in CWA's test-case format against its own configuration (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
 A health authority checks a configuration before rollout by writing cases (windows plus the
 expected LOW/HIGH result) in the format of CWA's `exposure-windows-risk-calculation.json`. Each

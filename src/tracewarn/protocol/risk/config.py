@@ -1,6 +1,6 @@
 """Typed, validated risk-calculation configuration (CWA `RiskCalculationParameters`, camelCase JSON).
 
-Theory of operation (shared/specs/cwa-risk-and-checkins.md §2.5, §2.8): the health authority
+Theory of operation (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): the health authority
 ships the parameters of the exposure-window algorithm as JSON in the field names of CWA's proto
 `RiskCalculationParameters`. Everything is checked when the configuration is built: overlapping,
 unordered or non-monotone level tables, a report type without a TRL offset, a TRL the encoding can
@@ -10,7 +10,7 @@ that exists is therefore one that can score any window without a configuration e
 tracewarn extensions, all optional so that CWA's own files load unchanged:
 `riskLevels` (ordered level names, lowest first; default `["low", "high"]` = CWA), `riskLevel` given
 as a name instead of CWA's number (1 = lowest level, as CWA's enum where 0 is UNSPECIFIED), and
-`roundNormalizedTimePerDay` (default true: Android's 1-decimal rounding of the per-day sum, §2.4;
+`roundNormalizedTimePerDay` (default true: Android's 1-decimal rounding of the per-day sum, CWA risk calculation v2 [docs/specifications.md#cwa-risk];
 false reproduces iOS and the older test file).
 """
 
@@ -72,7 +72,7 @@ _TRL_ENCODING_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class MinutesAtAttenuationFilter:
-    """Drop a window whose minutes at `attenuation_range` fall in `drop_if_minutes_in_range` (§2.3.1)."""
+    """Drop a window whose minutes at `attenuation_range` fall in `drop_if_minutes_in_range` (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
 
     attenuation_range: Range
     drop_if_minutes_in_range: Range
@@ -80,14 +80,14 @@ class MinutesAtAttenuationFilter:
 
 @dataclass(frozen=True, slots=True)
 class TrlFilter:
-    """Drop a window whose transmission risk level is in `drop_if_trl_in_range` (§2.3.3)."""
+    """Drop a window whose transmission risk level is in `drop_if_trl_in_range` (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
 
     drop_if_trl_in_range: Range
 
 
 @dataclass(frozen=True, slots=True)
 class AttenuationWeight:
-    """Weight of the seconds a scan saw at a minimum attenuation in `attenuation_range` (§2.3.5)."""
+    """Weight of the seconds a scan saw at a minimum attenuation in `attenuation_range` (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
 
     attenuation_range: Range
     weight: float
@@ -95,7 +95,7 @@ class AttenuationWeight:
 
 @dataclass(frozen=True, slots=True)
 class TransmissionRiskLevelEncoding:
-    """TRL = report-type offset + infectiousness offset (§2.3.2, §2.6); CWA 1.15 by default."""
+    """TRL = report-type offset + infectiousness offset (CWA risk calculation v2 [docs/specifications.md#cwa-risk]); CWA 1.15 by default."""
 
     infectiousness_offset_standard: int = 1
     infectiousness_offset_high: int = 2
@@ -125,7 +125,7 @@ class TransmissionRiskLevelEncoding:
         return offsets.get(int(report_type))
 
     def infectiousness_offset(self, infectiousness: int) -> int:
-        # Android treats every infectiousness but HIGH (including NONE) as standard (§2.3.2).
+        # Android treats every infectiousness but HIGH (including NONE) as standard (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
         if infectiousness == Infectiousness.HIGH:
             return self.infectiousness_offset_high
         return self.infectiousness_offset_standard
@@ -144,7 +144,7 @@ class TransmissionRiskLevelEncoding:
 
 @dataclass(frozen=True, slots=True)
 class RiskCalculationConfig:
-    """Parameters of the exposure-window risk calculation, validated on construction (§2.5)."""
+    """Parameters of the exposure-window risk calculation, validated on construction (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
 
     minutes_at_attenuation_weights: tuple[AttenuationWeight, ...]
     window_levels: LevelMapping
@@ -180,7 +180,7 @@ class RiskCalculationConfig:
         return self.transmission_risk_values.get(trl, 0.0)
 
     def weight_for(self, attenuation: float) -> float:
-        """Weight of the first entry whose range holds `attenuation`, 0 if none does (§2.3.5)."""
+        """Weight of the first entry whose range holds `attenuation`, 0 if none does (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
         for entry in self.minutes_at_attenuation_weights:
             if attenuation in entry.attenuation_range:
                 return entry.weight
@@ -225,7 +225,7 @@ def _check_weights(weights: tuple[AttenuationWeight, ...]) -> None:
             raise ConfigurationError(f"{where}: weight must be a finite number >= 0")
         if entry.attenuation_range.is_empty:
             raise ConfigurationError(f"{where}: {entry.attenuation_range} contains no value")
-    # First match wins (§2.3.5), so an overlap would silently shadow a weight: reject it.
+    # First match wins (CWA risk calculation v2 [docs/specifications.md#cwa-risk]), so an overlap would silently shadow a weight: reject it.
     for (i, a), (j, b) in itertools.combinations(enumerate(weights), 2):
         if _overlap(a.attenuation_range, b.attenuation_range):
             raise ConfigurationError(

@@ -1,6 +1,6 @@
 """Plain-language explanation of a risk result, for a device to show its user.
 
-Answers the two questions CWA users asked most (shared/specs/cwa-risk-and-checkins.md §5):
+Answers the two questions CWA users asked most (CWA FAQ [docs/specifications.md#cwa-faq]):
 "when was my encounter?" (the UTC day; exposure notification never records a time of day or a
 place) and "why is my status green although I had low-risk encounters?" (each day's encounters
 are added up, and the sum stayed below the next threshold). English only; the structure (one

@@ -1,6 +1,6 @@
 """Generic N-level risk building blocks: ranges, level scales, range-to-level mappings, combination.
 
-Theory of operation (shared/specs/cwa-risk-and-checkins.md §2.2 and §2.7): Corona-Warn-App maps a
+Theory of operation (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): Corona-Warn-App maps a
 number (normalized time) to a risk level with a list of `Range -> level` entries, first match
 wins, and a value no range contains has no level at all. It knows two levels, LOW and HIGH. Here a
 `RiskLevelScale` names any number of ordered levels (index 0 is the lowest, "no increased risk");
@@ -38,7 +38,7 @@ __all__ = [
 class Range:
     """CWA `Range {min, max, minExclusive, maxExclusive}`: a closed interval unless a bound is exclusive.
 
-    CWA spec §2.2: v is contained iff `(min < v or (not minExclusive and v == min)) and
+    CWA risk calculation v2 [docs/specifications.md#cwa-risk]: v is contained iff `(min < v or (not minExclusive and v == min)) and
     (v < max or (not maxExclusive and v == max))`. A range whose min lies above its max is
     rejected here, because it can never contain anything and is always a typo.
     """
@@ -67,7 +67,7 @@ class Range:
         return above_min and below_max
 
     def contains(self, value: float) -> bool:
-        """Whether `value` lies in this range (CWA spec §2.2)."""
+        """Whether `value` lies in this range (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
         return value in self
 
     @property
@@ -82,7 +82,7 @@ class Range:
 
     @classmethod
     def from_json(cls, obj: Any, *, where: str = "range") -> Range:
-        """Parse CWA's camelCase JSON form; missing numbers are 0 and missing flags false (§2.2)."""
+        """Parse CWA's camelCase JSON form; missing numbers are 0 and missing flags false (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
         if not isinstance(obj, Mapping):
             raise ConfigurationError(f"{where}: expected an object with min/max, got {obj!r}")
         unknown = set(obj) - {"min", "max", "minExclusive", "maxExclusive"}
@@ -186,7 +186,7 @@ CWA_SCALE: Final = RiskLevelScale(("low", "high"))
 class LevelMapping:
     """A validated `(Range -> level)` table; `level_for(v)` is the first entry containing v.
 
-    Validated at construction (CWA spec §2.3 step 7 and §2.4 describe first-match lookup):
+    Validated at construction (CWA risk calculation v2 [docs/specifications.md#cwa-risk] step 7 and CWA risk calculation v2 [docs/specifications.md#cwa-risk] describe first-match lookup):
     ranges must be non-empty, listed from low to high values, must neither overlap nor leave a gap
     between neighbours, and levels must not decrease as the value grows. Values below the first
     range or above the last have no level, as in CWA (below 5 normalized minutes a day is ignored).
@@ -271,7 +271,7 @@ CALCULATION_FAILED: Final = RiskFailure.CALCULATION_FAILED
 def combine_levels(
     *levels: int | RiskFailure | None, scale: RiskLevelScale | None = None
 ) -> int | RiskFailure:
-    """Combine proximity and check-in risk (CWA spec §2.7, RiskCombinator), for N levels.
+    """Combine proximity and check-in risk (CWA risk calculation v2 [docs/specifications.md#cwa-risk], RiskCombinator), for N levels.
 
     CWA: failed beats increased beats low. Generalised: failed beats everything, otherwise the
     highest level wins. `None` (a source with no level, e.g. no check-ins that day) contributes
@@ -295,7 +295,7 @@ def combine_day_levels(
     """Merge per-day levels of several sources: each day gets the highest level any source gave it.
 
     Days present in only one source keep that source's level (CWA combines the exposure-window
-    day history with the check-in day history this way, §2.7). Dates come out in calendar order.
+    day history with the check-in day history this way, CWA risk calculation v2 [docs/specifications.md#cwa-risk]). Dates come out in calendar order.
     """
     days: set[dt.date] = set()
     for source in per_day:

@@ -1,12 +1,12 @@
 """Shipped configurations: CWA production 1.15 (two levels) and tracewarn's default four levels.
 
-CWA 1.15 is shared/specs/cwa-risk-and-checkins.md §2.5. The four-level default keeps every CWA
+CWA 1.15 is CWA risk calculation v2 [docs/specifications.md#cwa-risk]. The four-level default keeps every CWA
 1.15 parameter (attenuation weights, TRL encoding, TRVs, the day threshold 5 below which a day has
 no level) and only splits the level tables, so it is a refinement of CWA, never a contradiction:
 
 - `low`      = CWA LOW:  day normalized time in [5, 9)
 - `elevated` = CWA HIGH below the older CWA threshold: [9, 15)
-- `high`     = at or above 15, where both CWA 1.15 and the older parameter set (§2.5, threshold
+- `high`     = at or above 15, where both CWA 1.15 and the older parameter set (CWA risk calculation v2 [docs/specifications.md#cwa-risk], threshold
   15) say HIGH
 - `none`     = no day reached 5: nothing worth telling the person.
 

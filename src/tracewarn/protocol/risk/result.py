@@ -26,7 +26,7 @@ __all__ = ["CombinedRisk", "DayRisk", "DropReason", "RiskResult", "WindowRisk"]
 
 
 class DropReason(Enum):
-    """Why a window did not count (CWA spec §2.3 steps 1, 3 and 7)."""
+    """Why a window did not count (CWA risk calculation v2 [docs/specifications.md#cwa-risk] steps 1, 3 and 7)."""
 
     MINUTES_AT_ATTENUATION = "minutes-at-attenuation filter"
     TRANSMISSION_RISK_LEVEL = "transmission-risk-level filter"
@@ -35,7 +35,7 @@ class DropReason(Enum):
 
 @dataclass(frozen=True, slots=True)
 class WindowRisk:
-    """One exposure window scored (§2.3). `level` is None exactly when `dropped` says why."""
+    """One exposure window scored (CWA risk calculation v2 [docs/specifications.md#cwa-risk]). `level` is None exactly when `dropped` says why."""
 
     date: dt.date
     calibration_confidence: int
@@ -53,7 +53,7 @@ class WindowRisk:
 
 @dataclass(frozen=True, slots=True)
 class DayRisk:
-    """One UTC day (§2.4): the sum of its counted windows, its level and distinct encounters.
+    """One UTC day (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): the sum of its counted windows, its level and distinct encounters.
 
     `level` None means the day's sum stayed below every day range: CWA ignores such a day in
     every total. `distinct_encounters[i]` counts distinct (TRL, calibration confidence) pairs among
@@ -74,7 +74,7 @@ class DayRisk:
 
 @dataclass(frozen=True, slots=True)
 class RiskResult:
-    """Total exposure-window risk (§2.4 "Totals"), generalised to the configuration's levels.
+    """Total exposure-window risk (CWA risk calculation v2 [docs/specifications.md#cwa-risk] "Totals"), generalised to the configuration's levels.
 
     Per level i: `most_recent_dates[i]` (latest day whose day level is i), `days_per_level[i]`,
     `distinct_encounters[i]` (summed over days that have a level). `days` lists every day with at
@@ -103,7 +103,7 @@ class RiskResult:
         return {day.date: day.level for day in self.days if day.level is not None}
 
     def cwa_fields(self, today: dt.date) -> dict[str, Any]:
-        """The CWA test-case fields (§2.8): levels 1/2, ages in days before `today`."""
+        """The CWA test-case fields (CWA risk calculation v2 [docs/specifications.md#cwa-risk]): levels 1/2, ages in days before `today`."""
         if len(self.scale) != len(CWA_SCALE):
             raise ConfigurationError(
                 f"CWA LOW/HIGH fields need a two-level configuration, not {list(self.scale.names)}"
@@ -168,7 +168,7 @@ class RiskResult:
 
 @dataclass(frozen=True, slots=True)
 class CombinedRisk:
-    """Proximity risk combined with check-in risk (CWA spec §2.7), per day and in total."""
+    """Proximity risk combined with check-in risk (CWA risk calculation v2 [docs/specifications.md#cwa-risk]), per day and in total."""
 
     scale: RiskLevelScale
     level: int | RiskFailure
@@ -187,7 +187,7 @@ class CombinedRisk:
         *,
         scale: RiskLevelScale,
     ) -> CombinedRisk:
-        """Combine exposure-window risk (or its failure) with check-in risk on one scale (§2.7).
+        """Combine exposure-window risk (or its failure) with check-in risk on one scale (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
         The total is CWA's RiskCombinator generalised to N levels: a failed source makes the
         total failed, otherwise the higher level wins; `None` means "no check-in risk computed

@@ -1,8 +1,8 @@
-"""Exposure windows in the JSON shape of CWA's test cases (`testCases[].exposureWindows`, §2.8).
+"""Exposure windows in the JSON shape of CWA's test cases (`testCases[].exposureWindows`, CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 
 A window gives its day as `ageInDays` (days before "today"), so the caller passes `today`; this
 module never reads a clock. `dateMillisSinceEpoch` (ENF's own field, UTC midnight) or an ISO
-`date` are accepted instead of `ageInDays`. Values are range-checked as ENF defines them (§2.1).
+`date` are accepted instead of `ageInDays`. Values are range-checked as ENF defines them (ENF exposure windows [docs/specifications.md#enf-windows]).
 """
 
 from __future__ import annotations
@@ -99,7 +99,9 @@ def _date(obj: Mapping[str, Any], today: dt.date, where: str) -> dt.date:
             raise RiskInputError(f"{where}: date must be YYYY-MM-DD, got {value!r}") from None
     millis = _int(obj, "dateMillisSinceEpoch", where, 0, 253_402_300_799_999)
     if millis % _DAY_MILLIS:
-        raise RiskInputError(f"{where}: dateMillisSinceEpoch must be a UTC midnight (§2.1)")
+        raise RiskInputError(
+            f"{where}: dateMillisSinceEpoch must be a UTC midnight (ENF exposure windows [docs/specifications.md#enf-windows])"
+        )
     return dt.date(1970, 1, 1) + dt.timedelta(days=millis // _DAY_MILLIS)
 
 

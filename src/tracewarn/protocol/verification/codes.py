@@ -1,6 +1,6 @@
 """Verification code formats: teleTAN, TAN, registration token, test GUID.
 
-Theory of operation (shared/specs/cwa-risk-and-checkins.md §4.5): a teleTAN is read out over the
+Theory of operation (CWA verification server [docs/specifications.md#cwa-verification]): a teleTAN is read out over the
 phone, so it uses a 31-character alphabet without look-alikes (0/O, 1/I/L) and carries one check
 character so typing errors are caught on the device before any server round trip. TANs and
 registration tokens are UUID v4 strings; a lab's test code is CWA's GUID (6 hex characters, `-`,
@@ -89,7 +89,7 @@ def is_teletan(value: str, *, check_character: bool = True) -> bool:
 
 
 def make_uuid4(random_bytes: bytes) -> str:
-    """A UUID version 4 string (TAN, registration token) from 16 random bytes (RFC 9562 §5.4)."""
+    """A UUID version 4 string (TAN, registration token) from 16 random bytes (RFC 9562 CWA FAQ [docs/specifications.md#cwa-faq])."""
     if len(random_bytes) != UUID_RANDOM_BYTES:
         raise VerificationCodeError(f"make_uuid4 needs exactly {UUID_RANDOM_BYTES} random bytes")
     raw = bytearray(random_bytes)

@@ -1,4 +1,4 @@
-"""CDN paths and index documents (cwa-risk-and-checkins.md §4.3, §3.10).
+"""CDN paths and index documents (CWA server [docs/specifications.md#cwa-server]).
 
     version/v1/diagnosis-keys/country                          ["DE", ...]
     version/v1/diagnosis-keys/country/{CC}/date                ["2026-11-27", ...] (complete days)

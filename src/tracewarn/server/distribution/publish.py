@@ -1,6 +1,6 @@
 """`publish`: cut hourly and daily signed key packages and hourly trace warning packages.
 
-Theory of operation (cwa-risk-and-checkins.md §4.3, gaen.md §3.5-3.6, §4.4; docs/privacy.md):
+Theory of operation (CWA server [docs/specifications.md#cwa-server], GAEN reference key server [docs/specifications.md#gaen-server]; docs/privacy.md):
 
 - First the staged uploads move into the published tables in one shuffled batch (`batch.py`),
   then every hour from the watermark to the last complete hour is assigned its keys and
@@ -42,7 +42,7 @@ from tracewarn.server.db import cross_process_lock
 from tracewarn.server.distribution import layout
 from tracewarn.server.distribution._random import shuffle
 from tracewarn.server.distribution.assign import assign_packages
-from tracewarn.server.distribution.batch import move_staged
+from tracewarn.server.distribution.batch import forget_history, move_staged
 from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
@@ -54,7 +54,7 @@ from tracewarn.server.settings import Settings
 __all__ = ["PublishReport", "cdn_encoding", "publish"]
 
 _log = logging.getLogger("tracewarn.server.publish")
-# transmission-risk-encoding.yaml: TRL -> (ENF report type, DSOS 1 or 2) on the CDN (§2.6).
+# transmission-risk-encoding.yaml: TRL -> (ENF report type, DSOS 1 or 2) on the CDN (CWA risk calculation v2 [docs/specifications.md#cwa-risk]).
 _REPORT_TYPE_FOR_TRL = {1: 4, 2: 4, 3: 3, 4: 3, 5: 2, 6: 2, 7: 1, 8: 1}
 
 
@@ -71,7 +71,7 @@ class PublishReport:
 
 
 def cdn_encoding(trl: int) -> tuple[int, int]:
-    """(report_type, days_since_onset) carrying `trl` losslessly to ENF v2 receivers (§2.6)."""
+    """(report_type, days_since_onset) carrying `trl` losslessly to ENF v2 receivers (CWA risk calculation v2 [docs/specifications.md#cwa-risk])."""
     return _REPORT_TYPE_FOR_TRL[trl], 1 if trl % 2 else 2
 
 
@@ -98,6 +98,8 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
         record_publish(ctx, published_up_to=now)  # for /healthz's "last publish age"
+        # Again at the end: assigning packages wrote to the WAL after the batch's checkpoint.
+        forget_history(ctx)
         return report
 
 

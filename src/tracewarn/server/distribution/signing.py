@@ -1,6 +1,6 @@
 """Region signing keys: ECDSA P-256, a key id and version per key, rotation, public key list.
 
-Packages are signed by every unretired key of their region, newest first (gaen.md §3.4 allows
+Packages are signed by every unretired key of their region, newest first (GAEN export file format [docs/specifications.md#gaen-export] allows
 up to 10 signatures, most recent first), so during a rotation old and new app releases both
 verify. Private keys are stored encrypted under the server secret (`SecretBox`); the public
 keys are served at `/version/v1/signing-keys` and written beside the packages.

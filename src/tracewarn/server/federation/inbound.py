@@ -1,6 +1,6 @@
 """Download job: other regions' batches are fetched, verified, validated and stored for publishing.
 
-Federation spec §2.7, §2.9, §3.3-3.4 (CWA download service; the Finnish backend's audit check):
+EU Federation Gateway Service [docs/specifications.md#efgs] (CWA download service; the Finnish backend's audit check):
 
 1. Walk the gateway's batch chain from the last batch imported here (or from the oldest date the
    gateway still serves), following `nextBatchTag`. Polling is the primary path; a gateway

@@ -1,6 +1,6 @@
 """Upload job: this region's consenting users' keys leave for the gateway in signed batches.
 
-Corona-Warn-App upload service (federation spec §3.1-3.2), with these rules:
+Corona-Warn-App upload service (EU Federation Gateway Service [docs/specifications.md#efgs]), with these rules:
 
 - Only keys of local PCR-verified uploads with consent to federation leave (CWA shares no
   rapid-test or self-report keys), never keys that came from the gateway (no re-federation) and

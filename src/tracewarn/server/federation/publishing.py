@@ -1,6 +1,6 @@
 """Which region's packages carry a key, once keys of other regions arrive (CWA's bucketing).
 
-Corona-Warn-App server `DiagnosisKeyBundler` (federation spec §3.6), adapted to a backend that
+Corona-Warn-App server `DiagnosisKeyBundler` (EU Federation Gateway Service [docs/specifications.md#efgs]), adapted to a backend that
 publishes packages for its home region and, optionally, for the regions its users visit:
 
 - padding keys belong to the region they were made for;

@@ -1,11 +1,11 @@
-"""Download batches, the download and audit views, and retention (federation spec §2.6-2.10).
+"""Download batches, the download and audit views, and retention (EU Federation Gateway Service [docs/specifications.md#efgs]).
 
 A batching run groups upload batches that have no download batch yet, oldest first, into download
 batches of at most `max_download_batch_keys` keys; an upload is never split and one download batch
 holds one format version. Tags are `yyyyMMdd-N`, N restarting at 1 each UTC day, and each batch
 is linked from its predecessor (across midnight too). Unlike EFGS, keys are served in (upload,
 position) order, so an audit entry's `amount` always slices exactly its upload's keys even when
-two uploads were stored concurrently (the caveat of spec §2.9).
+two uploads were stored concurrently (the caveat of EU Federation Gateway Service [docs/specifications.md#efgs]).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def _find(session: Session, ctx: GatewayContext, date: str, tag: str | None) -> 
 
 
 def download(ctx: GatewayContext, *, country: str, date: str, tag: str | None) -> ServedBatch:
-    """The batch for (date, tag) minus the caller's own keys (spec §2.7)."""
+    """The batch for (date, tag) minus the caller's own keys (EU Federation Gateway Service [docs/specifications.md#efgs])."""
     with ctx.sessions() as session:
         batch = _find(session, ctx, date, tag)
         if batch.created_at < parse_date(date):
@@ -155,7 +155,7 @@ def download(ctx: GatewayContext, *, country: str, date: str, tag: str | None) -
 
 
 def audit(ctx: GatewayContext, *, date: str, tag: str) -> list[dict[str, Any]]:
-    """One entry per upload in the batch, own uploads included, in upload order (spec §2.9)."""
+    """One entry per upload in the batch, own uploads included, in upload order (EU Federation Gateway Service [docs/specifications.md#efgs])."""
     with ctx.sessions() as session:
         batch = _find(session, ctx, date, tag)
         if batch.day != date:
@@ -202,7 +202,7 @@ def _certificate(session: Session, thumbprint: str, kind: str) -> MemberCertific
 
 def cleanup(ctx: GatewayContext) -> dict[str, int]:
     """Delete keys of uploads older than today 00:00 - max_age_days; forget uploads and
-    download batches after the replay window (spec §2.10 and §5)."""
+    download batches after the replay window (EU Federation Gateway Service [docs/specifications.md#efgs])."""
     now = ctx.now()
     key_cutoff = now - now % 86400 - ctx.settings.max_age_days * 86400
     replay_cutoff = now - ctx.settings.replay_window_days * 86400

@@ -1,9 +1,9 @@
-"""Callback subscriptions and delivery (federation spec §2.8).
+"""Callback subscriptions and delivery (EU Federation Gateway Service [docs/specifications.md#efgs]).
 
 A member subscribes a URL; after each new download batch the gateway calls
 `GET <url>?batchTag=<tag>&date=<yyyy-MM-dd>`, one batch at a time in creation order. A callback is
 only a hint that a batch exists: members fetch and verify it like any download, and keep polling
-as the primary path (spec §7, decision 15). URL rules as EFGS: https, no query, no host that is or
+as the primary path (EU Federation Gateway Service [docs/specifications.md#efgs], decision 15). URL rules as EFGS: https, no query, no host that is or
 resolves into a private, loopback or link-local range (checked when subscribing and again before
 each delivery). After the first try and `callback_retries` retries fail, the subscription ends.
 """

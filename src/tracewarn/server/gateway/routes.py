@@ -1,4 +1,4 @@
-"""The gateway's HTTP API, EFGS paths and statuses (federation spec §2.3, §2.7-2.9, §2.11).
+"""The gateway's HTTP API, EFGS paths and statuses (EU Federation Gateway Service [docs/specifications.md#efgs]).
 
 Every error is an RFC 9457 problem document whose status is the EFGS status for that case; the
 upload's partial-conflict answer stays EFGS's 207 map, because members act on its indices.

@@ -1,6 +1,6 @@
 """Gateway configuration: environment variables `TRACEWARN_GATEWAY_<FIELD>`.
 
-Defaults follow the EFGS production configuration (federation spec §2.10): 5,000 keys per upload
+Defaults follow the EFGS production configuration (EU Federation Gateway Service [docs/specifications.md#efgs]): 5,000 keys per upload
 and per download batch, download window of 2 days, keys accepted up to 15 days old, batching every
 5 minutes, callbacks retried 5 times 300 s apart.
 """
@@ -33,7 +33,7 @@ class GatewaySettings(BaseSettings):
     max_age_days: int = Field(default=2, ge=1)
     key_max_age_days: int = Field(default=15, ge=1)
     # Upload batches (tag, signature hash) are remembered this long, beyond key retention, so a
-    # batch cannot be replayed while its keys would still be accepted (spec §5, replay).
+    # batch cannot be replayed while its keys would still be accepted (EU Federation Gateway Service [docs/specifications.md#efgs], replay).
     replay_window_days: int = Field(default=16, ge=1)
     batching_interval_seconds: float = 300.0
     callback_retries: int = 5

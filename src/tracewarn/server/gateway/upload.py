@@ -1,8 +1,8 @@
 """`POST /diagnosiskeys/upload`: the EFGS upload checks, in EFGS order, then one transaction.
 
-Federation spec §2.3 (EFGS `UploadController`, `DiagnosisKeyBatchValidator`): content type,
+EU Federation Gateway Service [docs/specifications.md#efgs] (EFGS `UploadController`, `DiagnosisKeyBatchValidator`): content type,
 every key valid (one bad key rejects the batch: dropping it would break the signature), size,
-tag, signature, origin; then all keys are stored or none. Additions (spec §5, replay):
+tag, signature, origin; then all keys are stored or none. Additions (EU Federation Gateway Service [docs/specifications.md#efgs], replay):
 - the same signed batch under a new tag is a replay (409): the signature's hash is remembered for
   the whole key-validity window, beyond key retention;
 - re-sending exactly the stored batch (same member, tag and signature) answers 201 again without

@@ -3,7 +3,7 @@
 The upload lands in the staging area (`staging.py`) as one row; the publisher moves staged
 uploads in shuffled batches into the published tables (`distribution.batch`), where a key still
 valid at upload gets a release hour after its expiry plus the expiry policy (120 min), so no
-package can carry it earlier (cwa-risk-and-checkins.md §4.3, gaen.md §4.4).
+package can carry it earlier (CWA server [docs/specifications.md#cwa-server], GAEN reference key server [docs/specifications.md#gaen-server]).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Validation of a CWA `SubmissionPayload`, as the CWA submission service does it.
 
-Rules (cwa-risk-and-checkins.md §4.2, §3.13; gaen.md §4.3): 1..max keys, 16-byte key data,
+Rules (CWA server [docs/specifications.md#cwa-server]; GAEN reference key server [docs/specifications.md#gaen-server]): 1..max keys, 16-byte key data,
 start at UTC midnight, rolling period 1-144, TRL 1-8 or DSOS -14..4000 (the other derived),
 origin empty or the home region, visited countries from the supported list, protected check-in
 reports of exactly 32/16/16/32 bytes. Keys older than the retention window or from the future
@@ -256,7 +256,7 @@ def _check_legacy_checkins(payload: submission_pb2.SubmissionPayload) -> None:
 
 
 def _check_host_warning(payload: submission_pb2.SubmissionPayload) -> None:
-    """`ValidSubmissionOnBehalfPayload`: one venue, no keys, no federation (§3.13)."""
+    """`ValidSubmissionOnBehalfPayload`: one venue, no keys, no federation (CWA event registration [docs/specifications.md#cwa-events])."""
     if payload.submissionType != HOST_WARNING:
         raise SubmissionFormatError("submissionType must be SUBMISSION_TYPE_HOST_WARNING")
     if payload.keys or payload.visitedCountries or payload.consentToFederation:

@@ -1,6 +1,6 @@
 """Verification: lab results and codes -> registration token -> TAN; teleTANs for hotlines.
 
-Follows the CWA verification server (cwa-risk-and-checkins.md §4.5): one registration token per
+Follows the CWA verification server [docs/specifications.md#cwa-verification]: one registration token per
 code or teleTAN, a fixed number of TANs per token (default 1), TANs single use. Every secret is
 looked up and stored as an HMAC under the server secret (`SecretBox.mac`).
 """
@@ -38,7 +38,6 @@ __all__ = [
     "create_api_key",
     "create_teletan",
     "issue_tan",
-    "lookup_nothing",
     "redeem_tan",
     "register",
     "report_lab_result",
@@ -259,14 +258,6 @@ def _new_token(
         )
     )
     return token
-
-
-def lookup_nothing(session: Session, ctx: ServerContext) -> None:
-    """A registration-token lookup by the HMAC of a random token (what fakes do instead)."""
-    digest = ctx.box.mac("token", make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES)))
-    session.scalars(
-        sa.select(RegistrationToken.id).where(RegistrationToken.token_hmac == digest)
-    ).first()
 
 
 def _token_row(

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from tracewarn.protocol.presence.risk_vector import SymptomAnswer, transmission_risk_vector
 from tracewarn.sim.epidemic.params import Params
 from tracewarn.sim.epidemic.people import People, edge_present
+from tracewarn.sim.epidemic.presence import Presence
 from tracewarn.sim.epidemic.risk_table import SCAN_SECONDS, WINDOW_SCANS, RiskTable, risk_table
 from tracewarn.sim.radio import RadioModel
 from tracewarn.sim.streams import stream
@@ -53,6 +54,7 @@ class Uploads:
     person: list[I64] = field(default_factory=list)
     upload_day: list[I64] = field(default_factory=list)
     onset: list[I64] = field(default_factory=list)  # -1: no symptoms answered
+    today_key: list[npt.NDArray[np.bool_]] = field(default_factory=list)  # only the upload day's
 
 
 class AppLayer:
@@ -62,6 +64,10 @@ class AppLayer:
         self.p = p
         self.people = people
         self.table: RiskTable = risk_table(p.risk_config)
+        self.presence: Presence | None = (
+            Presence(p, people, self.table.config.scale) if p.place_visit_probability > 0 else None
+        )
+        self._presence_held = np.zeros(people.n, dtype=bool)
         self.radio = RadioModel()
         n = people.n
         self.calibration = stream(p.seed, "phone-calibration").normal(
@@ -75,8 +81,8 @@ class AppLayer:
         self.traceable = np.zeros(n, dtype=bool)  # infected by an uploader on an uploaded day
         self._pending: dict[int, Uploads] = defaultdict(Uploads)
         self._random: dict[int, tuple[I64, I64]] = {}
-        self._absent: dict[int, npt.NDArray[np.uint8]] = {}
-        self._hospital: dict[int, npt.NDArray[np.uint8]] = {}
+        self._absent: dict[int, npt.NDArray[np.bool_]] = {}
+        self._hospital: dict[int, npt.NDArray[np.bool_]] = {}
         # Windows a phone holds: receiver, contact day, normalized time (arrival order).
         self._w_receiver = np.empty(0, np.int64)
         self._w_day = np.empty(0, np.int64)
@@ -97,23 +103,20 @@ class AppLayer:
         app = self.people.app
         both = app[random_a] & app[random_b]
         self._random[day] = (random_a[both], random_b[both])
-        self._absent[day] = np.packbits(absent)
-        self._hospital[day] = np.packbits(hospital)
+        self._absent[day] = absent
+        self._hospital[day] = hospital
         horizon = day - self.p.lookback_days - 4
         for store in (self._random, self._absent, self._hospital):
             for old in [d for d in store if d < horizon]:
                 del store[old]
-
-    def _bits(self, store: dict[int, npt.NDArray[np.uint8]], day: int) -> npt.NDArray[np.bool_]:
-        return np.unpackbits(store[day], count=self.people.n).astype(bool)
 
     def contacts(self, uploaders: I64, day: int) -> tuple[I64, I64, I64]:
         """(uploader, other app user, layer) for every contact of `uploaders` on `day`."""
         if day not in self._absent:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
         app = self.people.app
-        absent = self._bits(self._absent, day)
-        hospital = self._bits(self._hospital, day)
+        absent = self._absent[day]
+        hospital = self._hospital[day]
         out_u, out_v, out_l = [], [], []
         u, v, _ = self.people.home.gather(uploaders)
         keep = app[v] & ~hospital[u] & ~hospital[v]
@@ -151,13 +154,28 @@ class AppLayer:
         # hour later), and phones fetch it at their next sync.
         hours = np.ceil(hour + p.tan_delay_hours) + p.publication_delay_hours + sync
         arrive = day + np.floor(hours / 24.0).astype(np.int64)
+        if p.same_day_key_next_day:
+            # The upload day's key is still in use: it is uploaded after it expires at midnight
+            # and published after the backend's embargo, so phones get it a day later.
+            self._schedule(arrive, day, person, onset, today_key=False)
+            self._schedule(np.maximum(arrive, day + 1), day, person, onset, today_key=True)
+        else:
+            self._schedule(arrive, day, person, onset, today_key=None)
+        return person
+
+    def _schedule(
+        self, arrive: I64, day: int, person: I64, onset: I64, *, today_key: bool | None
+    ) -> None:
+        """Queue keys for the day phones have them; today_key None means all keys at once."""
         for d in np.unique(arrive):
             sel = arrive == d
+            k = int(sel.sum())
             slot = self._pending[int(d)]
             slot.person.append(person[sel])
-            slot.upload_day.append(np.full(int(sel.sum()), day, dtype=np.int64))
+            slot.upload_day.append(np.full(k, day, dtype=np.int64))
             slot.onset.append(onset[sel])
-        return person
+            # 0: all keys, 1: all but the upload day's, 2: only the upload day's.
+            slot.today_key.append(np.full(k, 0 if today_key is None else 1 + int(today_key)))
 
     def mark_traceable(self, day: int, uploaders: I64, infector: I64, t_inf: I64) -> None:
         """Ground truth: app users these uploaders infected within their uploaded days."""
@@ -179,9 +197,13 @@ class AppLayer:
         person = np.concatenate(slot.person)
         upload_day = np.concatenate(slot.upload_day)
         onset = np.concatenate(slot.onset)
+        which = np.concatenate(slot.today_key)
         receivers, days, times = [], [], []
-        for uday in np.unique(upload_day):
-            group = upload_day == uday
+        checked_in: list[I64] = []
+        for uday, kind in sorted(
+            {(int(a), int(b)) for a, b in zip(upload_day, which, strict=True)}
+        ):
+            group = (upload_day == uday) & (which == kind)
             uploaders = person[group]
             order = np.argsort(uploaders)
             # Each uploader's TRL by key age: its CWA vector from days since onset at upload.
@@ -192,7 +214,12 @@ class AppLayer:
                 ],
                 dtype=np.int64,
             ).reshape(len(order), -1)
-            for back in range(self.p.lookback_days):
+            if self.presence is not None and kind != 2:
+                touched = self.presence.report(uploaders[order], int(uday), trls)
+                self._presence_held[touched] = True
+                checked_in.append(touched)
+            backs = {0: range(self.p.lookback_days), 1: range(1, self.p.lookback_days)}
+            for back in backs.get(kind, range(1)):
                 cday = int(uday) - back
                 u, v, layer = self.contacts(uploaders, cday)
                 if len(u) == 0:
@@ -203,8 +230,9 @@ class AppLayer:
                 receivers.append(r)
                 days.append(np.full(len(r), cday, dtype=np.int64))
                 times.append(t)
-        if not receivers:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+        receivers.append(np.empty(0, np.int64))
+        days.append(np.empty(0, np.int64))
+        times.append(np.empty(0, np.float64))
         new_r, new_d = np.concatenate(receivers), np.concatenate(days)
         self.windows_total += len(new_r)
         self._w_receiver = np.concatenate([self._w_receiver, new_r])
@@ -216,11 +244,18 @@ class AppLayer:
             self._w_day[fresh],
             self._w_time[fresh],
         )
-        affected = np.unique(new_r)
+        affected = np.unique(np.concatenate([new_r, *checked_in]))
         sel = np.isin(self._w_receiver, affected)
-        who, level = self.table.total_levels(
+        who, prox = self.table.total_levels(
             self._w_receiver[sel], self._w_day[sel], self._w_time[sel]
         )
+        level = np.zeros(len(affected), dtype=np.int64)
+        level[np.searchsorted(affected, who)] = prox
+        if self.presence is not None:
+            # The phone's level is the higher of proximity and check-in risk (CWA §2.7).
+            held = self._presence_held[affected]
+            level[held] = np.maximum(level[held], self.presence.levels(affected[held], day))
+        who = affected
         rises = level > self.notified[who]
         who, level = who[rises], level[rises]
         self.notified[who] = level

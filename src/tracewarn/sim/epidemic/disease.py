@@ -8,7 +8,7 @@ Severe cases go to hospital with `hospitalised_fraction`, hospitalised cases bec
 `critical_fraction`, and critical cases die with `fatality_fraction` (ICU allocation is not
 modelled: every critical case is treated as in ICU).
 
-Infectiousness (§2.3, §2.5): one gamma curve over days since infection, discretised as daily CDF
+Infectiousness (OpenABM-Covid19 model [docs/specifications.md#openabm]): one gamma curve over days since infection, discretised as daily CDF
 increments and normalised, times a state factor (asymptomatic, mild, 1) and a per-person
 overdispersion multiplier drawn from gamma(shape 1/sd^2, scale sd^2) as OpenABM's code does.
 """

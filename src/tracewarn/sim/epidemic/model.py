@@ -29,6 +29,7 @@ from tracewarn.sim.epidemic.app import AppLayer
 from tracewarn.sim.epidemic.disease import NEVER, draw_course, gamma_curve
 from tracewarn.sim.epidemic.params import Params
 from tracewarn.sim.epidemic.people import People, build_people, edge_present
+from tracewarn.sim.epidemic.presence import Visits
 from tracewarn.sim.streams import stream
 
 __all__ = ["Model"]
@@ -77,10 +78,17 @@ class Model:
         self.budget = stream(p.seed, "hazard").exponential(1.0, n) / self.people.susceptibility
         self.active = np.empty(0, dtype=np.int64)  # infected and not yet recovered
         self._rng = {name: stream(p.seed, name) for name in _STREAMS}
+        # Each person's course (relative to the day of infection) is drawn up front, so a run
+        # with the app and its no-app counterfactual give the same course to the same person:
+        # paired runs differ only by what the interventions changed (common random numbers).
+        self._course = draw_course(self._rng["disease"], p, self.people.age, 0)
         self._tests: dict[int, list[tuple[I64, int]]] = {}
         self.app = AppLayer(p, self.people)
         self.daily = Daily()
         self.daily_uploads = 0
+        self._visits: Visits | None = None
+        self._everyone = np.arange(n, dtype=np.int32)
+        self._stay_u = np.zeros(n)
         self.scale = p.infectious_rate / self._mean_interactions()
         seeds = self._rng["seeding"].choice(n, size=min(p.n_seed_infection, n), replace=False)
         self._infect(np.sort(seeds), np.full(len(seeds), -1, dtype=np.int64), 0)
@@ -96,27 +104,28 @@ class Model:
     # -- infection -----------------------------------------------------------------------------
 
     def _infect(self, who: I64, infector: I64, day: int) -> None:
-        course = draw_course(self._rng["disease"], self.p, self.people.age[who], day)
+        course = self._course
         self.t_inf[who] = day
         self.infector[who] = infector
-        self.onset[who] = course.onset
-        self.hospital[who] = course.hospital
-        self.death[who] = course.death
-        self.recovery[who] = course.recovery
-        self.multiplier[who] = course.multiplier
+        for name in ("onset", "hospital", "death", "recovery"):
+            offset = getattr(course, name)[who]
+            getattr(self, name)[who] = np.where(offset >= NEVER, NEVER, offset + day)
+        self.multiplier[who] = course.multiplier[who]
         self.active = np.concatenate([self.active, who])
 
     def _transmit(self, day: int, away: B, gone: B) -> tuple[I64, I64]:
         """Today's random pairs; infects people (step 2). Returns the pairs for the diary."""
         p, ppl = self.p, self.people
         rng = self._rng["random-network"]
-        present = np.nonzero(~away)[0]
-        stubs = np.repeat(present, ppl.random_count[present])
-        stubs = stubs[rng.permutation(len(stubs))]
+        # Everyone's stubs are shuffled, then pairs with someone at home are dropped (that
+        # partner loses the contact today): who meets whom does not depend on who is away, so
+        # paired runs keep the same random network.
+        stubs = np.repeat(self._everyone, ppl.random_count)
+        rng.shuffle(stubs)  # in place on int32: half the memory traffic of an index permutation
         half = len(stubs) // 2
         ra, rb = stubs[:half], stubs[half : 2 * half]
-        differ = ra != rb
-        ra, rb = ra[differ], rb[differ]
+        keep = (ra != rb) & ~away[ra] & ~away[rb]
+        ra, rb = ra[keep].astype(np.int64), rb[keep].astype(np.int64)
 
         self.active = self.active[self.recovery[self.active] > day]
         src = self.active[~gone[self.active]]
@@ -136,6 +145,9 @@ class Model:
         keep = ~away[d] & edge_present(e, day, p.seed, p.daily_fraction_work)
         parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_occupation))
         infectious = level > 0
+        if self._visits is not None:
+            s, d, weight = self.app.presence.exposures(self._visits, infectious)  # type: ignore[union-attr]
+            parts.append((s, d, level[s] * weight))
         for a, b in ((ra, rb), (rb, ra)):
             hit = infectious[a]
             parts.append((a[hit], b[hit], level[a[hit]] * p.relative_transmission_random))
@@ -164,7 +176,12 @@ class Model:
         """Quarantine `who` from `day` for up to `length` days, leaving daily with `dropout`."""
         if len(who) == 0 or length <= 0:
             return np.empty(0, np.int64)
-        stay = self._rng["dropout"].geometric(dropout, len(who)) if dropout > 0 else length
+        if dropout > 0:
+            # Geometric by inversion of the person's uniform of the day (drawn for everyone).
+            u = self._stay_u[who]
+            stay = np.maximum(1, np.ceil(np.log1p(-u) / np.log1p(-dropout))).astype(np.int64)
+        else:
+            stay = np.full(len(who), length, dtype=np.int64)
         until = day + np.minimum(stay, length)
         self.quar_until[who] = np.maximum(self.quar_until[who], until)
         return np.asarray(until, dtype=np.int64)
@@ -184,16 +201,17 @@ class Model:
         n = self.people.n
         true_onset = np.nonzero(self.onset == day)[0]
         spurious = np.nonzero(rng.random(n) < p.daily_non_cov_symptoms_rate)[0]
+        isolates, tests = rng.random(n), rng.random(n)
         spurious = spurious[(self.t_inf[spurious] == NEVER) & (self.quar_until[spurious] <= day)]
         sick = np.concatenate([true_onset, spurious])
-        isolate = sick[rng.random(len(sick)) < p.self_quarantine_fraction]
+        isolate = sick[isolates[sick] < p.self_quarantine_fraction]
         self._stay_home(isolate, day, p.quarantine_length_self, p.quarantine_dropout_self)
         if p.quarantine_household_on_symptoms:
             self._stay_home(
                 self._household(isolate), day, p.quarantine_length_self, p.quarantine_dropout_self
             )
         if p.test_on_symptoms:
-            self._order_tests(sick[rng.random(len(sick)) < p.test_on_symptoms_compliance], day)
+            self._order_tests(sick[tests[sick] < p.test_on_symptoms_compliance], day)
         if p.trace_on_symptoms:
             self._upload(day, isolate, np.full(len(isolate), day))
 
@@ -201,6 +219,7 @@ class Model:
         p, rng = self.p, self._rng["tests"]
         positives = []
         tests = 0
+        draws = rng.random(self.people.n)
         for who, take in self._tests.pop(day, []):
             who = who[~self.tested_positive[who]]
             tests += len(who)
@@ -208,7 +227,7 @@ class Model:
             infected = (self.t_inf[who] != NEVER) & (since >= 0) & (self.recovery[who] > take)
             sensitive = infected & (since < p.test_sensitive_period)
             sensitive &= (since >= p.test_insensitive_period) | (self.onset[who] <= take)
-            u = rng.random(len(who))
+            u = draws[who]
             pos = (sensitive & (u < p.test_sensitivity)) | (
                 ~infected & (u < 1.0 - p.test_specificity)
             )
@@ -264,8 +283,11 @@ class Model:
         """Advance one day."""
         day = self.day
         self.daily_uploads = 0
+        self._stay_u = self._rng["dropout"].random(self.people.n)
         gone = (self.hospital <= day) & (self.recovery > day) | (self.death <= day)
         away = gone | (self.quar_until > day)
+        presence = self.app.presence
+        self._visits = presence.visits(day, away) if presence is not None else None
         ra, rb = self._transmit(day, away, gone)
         self.app.record_day(day, ra, rb, away, gone)
         self._symptoms(day)

@@ -42,7 +42,7 @@ class Params:
     seed: int = 1
     n_seed_infection: int = 10
 
-    # Networks (OpenABM §2.2 names).
+    # Networks (OpenABM-Covid19 model [docs/specifications.md#openabm] names).
     mean_work_interactions_child: float = 10.0
     mean_work_interactions_adult: float = 7.0
     mean_work_interactions_elderly: float = 3.0
@@ -116,6 +116,7 @@ class Params:
     publication_delay_hours: float = 1.0  # hourly packages: at most one hour to the next one
     sync_delay_hours: float = 4.0  # phones download packages a few times a day
     lookback_days: int = 14  # keys uploaded and windows kept on the phone
+    same_day_key_next_day: bool = True  # the upload day's key reaches phones the next day
     risk_config: str = "four-level"  # the phone's configuration: "four-level" or "cwa"
     # Probability that a warned person quarantines, per level index 1.. of the configuration's
     # scale (the last value repeats for higher levels). Correlated with other compliance.
@@ -127,6 +128,15 @@ class Params:
     # Contact geometry for the radio model: median distance (m) and median duration (min).
     distance_m: tuple[float, float, float] = (1.5, 2.5, 3.0)  # household, occupation, random
     duration_min: tuple[float, float, float] = (60.0, 15.0, 5.0)
+
+    # Presence tracing layer: daily visits to venues, train coaches (per coach and service day)
+    # and checkpoints; app users with the habit check in by QR code.
+    place_visit_probability: float = 0.2
+    place_kind_share: tuple[float, float, float] = (0.5, 0.35, 0.15)  # venue, coach, checkpoint
+    places_per_1000: tuple[float, float, float] = (10.0, 5.0, 2.0)
+    place_minutes: tuple[float, float, float] = (60.0, 30.0, 15.0)
+    place_transmission: tuple[float, float, float] = (1.0, 1.0, 0.5)  # per hour together
+    check_in_probability: float = 0.7
 
     def with_(self, **changes: Any) -> Params:
         """A copy with some values changed (unknown names are an error)."""
@@ -148,11 +158,13 @@ _OPENABM = Params(
     publication_delay_hours=0.0,
     sync_delay_hours=0.0,
     lookback_days=7,  # `quarantine_days`: today and the 6 days before
+    same_day_key_next_day=False,  # OpenABM traces instantly, today included
     # OpenABM's traced compliance is 0.5 (from symptoms) and 0.9 (from a positive test); the
     # levels stand for the same evidence strength here.
     quarantine_compliance_by_level=(0.5, 0.9, 0.9),
     quarantine_length_traced=14,
     quarantine_dropout_traced=0.03,
+    place_visit_probability=0.0,  # OpenABM has no venues or check-ins
 )
 
 # tracewarn: fewer people act on symptoms alone than in the NHSX scenarios (half isolate, their

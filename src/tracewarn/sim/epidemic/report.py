@@ -29,7 +29,7 @@ def epidemic_png(summary: dict[str, Any]) -> bytes:
     """New infections, infectious, quarantined and warnings per day."""
     daily = summary["daily"]
     days = range(len(daily["new_infections"]))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
     top.plot(days, daily["new_infections"], label="new infections")
     top.plot(days, daily["infectious"], label="infected (not recovered)")
     top.plot(days, daily["hospitalised"], label="in hospital")
@@ -39,6 +39,11 @@ def epidemic_png(summary: dict[str, Any]) -> bytes:
         f"{summary['population']:,} people, uptake scale {summary['uptake_scale']}, "
         f"seed {summary['seed']}"
     )
+    r_t = [(d, r) for d, r in enumerate(summary["r_t"]) if r is not None]
+    middle.plot([d for d, _ in r_t], [r for _, r in r_t], label="R_t (by day of infection)")
+    middle.axhline(1.0, color="grey", linewidth=0.8)
+    middle.set_ylabel("R_t")
+    middle.legend()
     bottom.plot(days, daily["quarantined"], label="isolated or quarantined")
     bottom.plot(days, daily["warnings"], label="new warnings")
     bottom.plot(days, daily["uploads"], label="uploads")

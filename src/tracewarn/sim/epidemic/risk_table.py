@@ -90,9 +90,12 @@ class RiskTable:
         shape = (len(TRLS) + 1, MAX_ATTENUATION + 1, WINDOW_SCANS + 1)
         self.normalized_time = np.zeros(shape)
         for trl in TRLS:
+            report_type, infectiousness = encoding_of_trl(config, trl)
             for att in range(MAX_ATTENUATION + 1):
+                scan = ScanInstance(att, att, SCAN_SECONDS)
                 for scans in range(1, WINDOW_SCANS + 1):
-                    scored = score_window(window_for(config, trl, att, scans), config)
+                    window = ExposureWindow(_DATE, report_type, infectiousness, 0, (scan,) * scans)
+                    scored = score_window(window, config)
                     if scored.level is not None:  # dropped windows do not count toward the day
                         self.normalized_time[trl, att, scans] = scored.normalized_time
         self._day_level_cache: dict[float, int] = {}

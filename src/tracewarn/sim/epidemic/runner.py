@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tracewarn.sim.epidemic.disease import NEVER
 from tracewarn.sim.epidemic.model import Model
@@ -62,6 +63,14 @@ def summarise(model: Model) -> dict[str, Any]:
             round(float(offspring[sel].mean()), 3) if k and t < days - RT_TAIL_DAYS else None
         )
     uploads = int(sum(d.uploads))
+    # Onward infections of people infected early enough to have finished infecting others.
+    done = model.t_inf < days - RT_TAIL_DAYS
+    app_users = model.people.app
+
+    def onward(mask: npt.NDArray[np.bool_]) -> float | None:
+        sel = done & mask
+        return round(float(offspring[sel].mean()), 3) if np.any(sel) else None
+
     return {
         "population": p.population,
         "days": days,
@@ -87,10 +96,13 @@ def summarise(model: Model) -> dict[str, Any]:
         "recall": round(int(np.count_nonzero(warned & app.traceable)) / traceable, 4)
         if traceable
         else None,
+        "by_level": _by_level(model, levels.names, by_uploader & infected),
         "exposure_windows": int(app.windows_total),
         "quarantine_person_days": int(sum(d.quarantined)),
         "quarantine_person_days_warned": int(sum(d.quarantined_warned)),
         "still_susceptible": int(np.count_nonzero(model.t_inf == NEVER)),
+        "onward_infections_app_users": onward(app_users),
+        "onward_infections_non_users": onward(~app_users),
         "r_t": r_t,
         "daily": {
             "new_infections": d.new_infections,
@@ -103,6 +115,29 @@ def summarise(model: Model) -> dict[str, Any]:
             "warnings": [int(sum(w[1:])) for w in d.warnings],
         },
     }
+
+
+def _by_level(
+    model: Model, names: tuple[str, ...], correct: npt.NDArray[np.bool_]
+) -> dict[str, Any]:
+    """Per warning level: people whose highest warning was it, precision, recall at >= level."""
+    out: dict[str, Any] = {}
+    traceable = model.app.traceable
+    n_traceable = int(np.count_nonzero(traceable))
+    for level in range(1, len(names)):
+        at = model.warned_level == level
+        at_least = model.warned_level >= level
+        k = int(np.count_nonzero(at))
+        out[names[level]] = {
+            "people": k,
+            "precision": round(int(np.count_nonzero(at & correct)) / k, 4) if k else None,
+            "recall_at_or_above": round(
+                int(np.count_nonzero(at_least & traceable)) / n_traceable, 4
+            )
+            if n_traceable
+            else None,
+        }
+    return out
 
 
 def run_with_counterfactual(p: Params, progress: Progress | None = None) -> dict[str, Any]:
