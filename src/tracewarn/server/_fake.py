@@ -1,9 +1,9 @@
 """Real and fake (`cwa-fake: 1`) requests answered alike: same status, size and timing.
 
-A fake does the same database round trip as the real request where that is practical (the same
-lookup or the same upload statement, with a random secret that matches nothing, so nothing is
-stored), then waits CWA's Poisson delay around the moving mean of real durations for whatever
-time is left. The `cwa-fake` header itself is visible to whoever runs the server, by CWA's
+A fake waits the duration of a recent real request of the same endpoint (`FakeTiming`) and does
+no database work. Doing the real request's database round trip with a random secret was tried:
+the fake's latency then became the longer of two draws and a flow classifier told fakes apart
+(tests/privacy); what an observer can measure is the timing, so the timing is what is matched. The `cwa-fake` header itself is visible to whoever runs the server, by CWA's
 design: fakes hide uploads from observers of the encrypted traffic, not from the server's
 operator (docs/privacy.md, "Fake uploads").
 """
@@ -37,10 +37,8 @@ def answer(
     real: Callable[[], dict[str, Any]],
     fake: Callable[[], dict[str, Any]],
     headers: dict[str, str] | None = None,
-    fake_work: Callable[[], object] | None = None,
 ) -> Response:
-    """Run `real` and time it, or do `fake_work`, sleep like a real request and return `fake`'s
-    payload.
+    """Run `real` and time it, or sleep like a real request and return `fake`'s payload.
 
     Rate limits count fakes too, so a 429 cannot tell them apart either. Nothing is stored for
     a fake: `fake` only builds a payload of the same shape.
@@ -48,10 +46,7 @@ def answer(
     ctx.rate_limit(request)
     size = ctx.settings.response_size_bytes
     if is_fake(request):
-        started = time.perf_counter()
-        if fake_work is not None:
-            fake_work()
-        ctx.sleep(max(0.0, ctx.timing(family).delay() - (time.perf_counter() - started)))
+        ctx.sleep(ctx.timing(family).delay())
         return padded_json(fake(), size=size, status=status, headers=headers)
     started = time.perf_counter()
     payload = real()
@@ -68,16 +63,12 @@ async def answer_async(
     real: Callable[[], Awaitable[dict[str, Any]]],
     fake: Callable[[], dict[str, Any]],
     headers: dict[str, str] | None = None,
-    fake_work: Callable[[], Awaitable[object]] | None = None,
 ) -> Response:
     """`answer` for a `real` that is awaited on the event loop; fakes sleep without a thread."""
     ctx.rate_limit(request)
     size = ctx.settings.response_size_bytes
     if is_fake(request):
-        started = time.perf_counter()
-        if fake_work is not None:
-            await fake_work()
-        await asyncio.sleep(max(0.0, ctx.timing(family).delay() - (time.perf_counter() - started)))
+        await asyncio.sleep(ctx.timing(family).delay())
         return padded_json(fake(), size=size, status=status, headers=headers)
     started = time.perf_counter()
     payload = await real()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -28,12 +27,16 @@ __all__ = ["Ctx", "FakeTiming", "ServerContext", "get_context"]
 
 
 class FakeTiming:
-    """Delay for fake requests: Poisson around the moving mean of real durations (CWA's rule).
+    """Delay for fake requests: one of the last real durations of the same endpoint.
 
-    The mean starts at 10 ms and follows the last 10 real requests of the same endpoint family.
+    CWA draws a Poisson delay around the moving mean of the last 10 real durations. A mean says
+    nothing about the shape (real durations have a long tail a Poisson draw lacks), so here a
+    fake takes the duration of a real request drawn at random from the last `window` ones:
+    fake and real durations then follow the same distribution (tests/privacy measures it).
+    Until real requests have been seen the delay is `initial_seconds`.
     """
 
-    def __init__(self, window: int = 10, initial_seconds: float = 0.010) -> None:
+    def __init__(self, window: int = 50, initial_seconds: float = 0.010) -> None:
         self._samples: deque[float] = deque([initial_seconds], maxlen=window)
         self._lock = threading.Lock()
 
@@ -43,27 +46,12 @@ class FakeTiming:
 
     def delay(self) -> float:
         with self._lock:
-            mean_ms = 1000.0 * sum(self._samples) / len(self._samples)
-        return _poisson(mean_ms) / 1000.0
-
-
-def _poisson(mean: float) -> int:
-    # Knuth's method in log space for small means; normal approximation above, bounded either way.
-    if mean <= 0:
-        return 0
-    if mean > 50:
-        u1, u2 = _uniform(), _uniform()
-        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * u2)
-        return max(0, round(mean + z * math.sqrt(mean)))
-    limit, k, product = math.exp(-mean), 0, _uniform()
-    while product > limit and k < 1000:
-        k += 1
-        product *= _uniform()
-    return k
+            samples = list(self._samples)
+        return samples[int(_uniform() * len(samples)) % len(samples)]
 
 
 def _uniform() -> float:
-    return (int.from_bytes(os.urandom(7), "big") + 1) / (2**56 + 1)
+    return int.from_bytes(os.urandom(7), "big") / 2**56
 
 
 @dataclass

@@ -29,7 +29,7 @@ from tracewarn.server.models import CheckInReport, PublicationState, StagedUploa
 from tracewarn.server.submission.service import distribution_hour, insert_keys
 from tracewarn.server.submission.staging import unpack_upload
 
-__all__ = ["BatchReport", "get_state", "move_staged", "set_state"]
+__all__ = ["BatchReport", "forget_history", "get_state", "move_staged", "set_state"]
 
 WATERMARK = "watermark"
 PENDING_CHECKIN_UPLOADS = "pending_checkin_uploads"
@@ -145,11 +145,11 @@ def move_staged(ctx: ServerContext) -> BatchReport:
             [{"sid": row.id} for row in staged],
         )
         out = BatchReport(len(staged), len(keys), len(reports))
-    out.checkpoint = _forget_history(ctx)
+    out.checkpoint = forget_history(ctx)
     return out
 
 
-def _forget_history(ctx: ServerContext) -> str:
+def forget_history(ctx: ServerContext) -> str:
     """Checkpoint and truncate SQLite's WAL; vacuum the staging table on PostgreSQL."""
     if ctx.engine.dialect.name == "sqlite":
         # On the raw connection: SQLAlchemy would wrap it in BEGIN IMMEDIATE (db.py), and a

@@ -42,7 +42,7 @@ from tracewarn.server.db import cross_process_lock
 from tracewarn.server.distribution import layout
 from tracewarn.server.distribution._random import shuffle
 from tracewarn.server.distribution.assign import assign_packages
-from tracewarn.server.distribution.batch import move_staged
+from tracewarn.server.distribution.batch import forget_history, move_staged
 from tracewarn.server.distribution.blobstore import FilesystemBlobStore
 from tracewarn.server.distribution.routes import blob_name
 from tracewarn.server.distribution.signing import active_signers, public_key_document
@@ -98,6 +98,8 @@ def publish(ctx: ServerContext, *, now: int | None = None) -> PublishReport:
         with ctx.sessions() as session:
             layout.write_json(ctx.blobs, "version/v1/signing-keys", public_key_document(session))
         record_publish(ctx, published_up_to=now)  # for /healthz's "last publish age"
+        # Again at the end: assigning packages wrote to the WAL after the batch's checkpoint.
+        forget_history(ctx)
         return report
 
 

@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from tracewarn.protocol.errors import SubmissionFormatError
 from tracewarn.protocol.proto import submission_pb2
-from tracewarn.protocol.verification import UUID_RANDOM_BYTES, make_uuid4
 from tracewarn.server._fake import answer, answer_async
 from tracewarn.server.context import ServerContext, get_context
 from tracewarn.server.problems import Problem
@@ -141,10 +140,6 @@ async def _submit(
                 raise Problem(403, "tan-invalid", "the TAN is unknown, used or expired")
             return {"status": "accepted"}
 
-        async def fake_work() -> None:
-            # The upload statement itself, with a random TAN: one round trip, nothing stored.
-            await redeem_and_store_async(ctx, tan=_random_tan(ctx), kind=kind, valid=_empty(ctx))
-
         return await answer_async(
             ctx,
             request,
@@ -152,7 +147,6 @@ async def _submit(
             status=200,
             real=real_async,
             fake=lambda: {"status": "accepted"},
-            fake_work=fake_work,
         )
 
     def real() -> dict[str, object]:
@@ -168,21 +162,9 @@ async def _submit(
             status=200,
             real=real,
             fake=lambda: {"status": "accepted"},
-            fake_work=lambda: redeem_and_store(
-                ctx, tan=_random_tan(ctx), kind=kind, valid=_empty(ctx)
-            ),
         )
 
     return await run_in_threadpool(run)
-
-
-def _random_tan(ctx: ServerContext) -> str:
-    return make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES))
-
-
-def _empty(ctx: ServerContext) -> ValidSubmission:
-    home = ctx.settings.home_region
-    return ValidSubmission((), 0, (home,), home, False, 0, ())
 
 
 @router.post(

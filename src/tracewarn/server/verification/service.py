@@ -38,7 +38,6 @@ __all__ = [
     "create_api_key",
     "create_teletan",
     "issue_tan",
-    "lookup_nothing",
     "redeem_tan",
     "register",
     "report_lab_result",
@@ -259,14 +258,6 @@ def _new_token(
         )
     )
     return token
-
-
-def lookup_nothing(session: Session, ctx: ServerContext) -> None:
-    """A registration-token lookup by the HMAC of a random token (what fakes do instead)."""
-    digest = ctx.box.mac("token", make_uuid4(ctx.random_bytes(UUID_RANDOM_BYTES)))
-    session.scalars(
-        sa.select(RegistrationToken.id).where(RegistrationToken.token_hmac == digest)
-    ).first()
 
 
 def _token_row(
