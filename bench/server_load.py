@@ -218,6 +218,9 @@ def main() -> None:
         "--database-url", default=os.environ.get("TRACEWARN_BENCH_DATABASE_URL", DEFAULT_DB)
     )
     parser.add_argument("--tans", type=int, default=60_000)
+    # The shared rate limiter costs one database transaction per request; `memory` isolates the
+    # upload path itself (per-process limits, as with one worker).
+    parser.add_argument("--rate-limit-backend", choices=["database", "memory"], default="database")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -237,6 +240,7 @@ def main() -> None:
         TRACEWARN_PUBLISH_INTERVAL_SECONDS="0",
         TRACEWARN_RATE_LIMIT_PER_CLIENT=str(10**9),
         TRACEWARN_RATE_LIMIT_GLOBAL=str(10**9),
+        TRACEWARN_RATE_LIMIT_BACKEND=args.rate_limit_backend,
     )
     cli = [
         sys.executable,
@@ -294,6 +298,7 @@ def main() -> None:
     base_rate = b_done / args.baseline_duration
     summary = {
         "clients": args.clients,
+        "rate_limit_backend": args.rate_limit_backend,
         "workers": args.workers,
         "duration_s": args.duration,
         "cpus": os.cpu_count(),

@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Tests never assert timings (the machine may be busy): Hypothesis' per-example deadline is a
+# timing assertion, so it is off for every property test.
+settings.register_profile("tracewarn", deadline=None)
+settings.load_profile("tracewarn")
 
 REPO = Path(__file__).resolve().parents[1]
 # CI clones the repo with shared/ beside it; TRACEWARN_SHARED_DIR points elsewhere if needed.

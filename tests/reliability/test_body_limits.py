@@ -59,15 +59,20 @@ def test_declared_oversize_is_refused_before_reading(fuzz_server: Server, path: 
 def test_lab_results_checks_the_api_key_before_reading_the_body(server: Server) -> None:
     # Repro: lab/results parsed the body before checking the API key.
     for key in (None, b"wrong-key"):
-        headers = [(b"content-type", b"application/json")]
+        body = [json.dumps({"result": "positive"}).encode()]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body[0])),
+        ]
         if key is not None:
             headers.append((b"x-api-key", key))
-        body = [json.dumps({"result": "positive"}).encode()]
         result = call_asgi(
             server.app, "POST", "/version/v1/lab/results", chunks=body, headers=headers
         )
         assert result.status == 401
         assert result.receive_calls == 0  # not one byte of the body was read
+        # ... and the connection closes, so the server does not drain the body to reuse it.
+        assert result.headers.get(b"connection") == b"close"
     ok = server.client.post(
         "/version/v1/lab/results",
         json={"result": "positive"},

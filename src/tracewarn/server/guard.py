@@ -45,6 +45,9 @@ RATE_LIMITED_PATHS = SUBMISSION_PATHS | {
     "/version/v1/registrationToken",
     "/version/v1/testresult",
     "/version/v1/tan",
+    # Web forms that rate limit themselves (web/): counted here, off the event loop.
+    "/venue",
+    "/login",
 }
 RATE_CHECKED = "tracewarn.rate_checked"
 
@@ -97,11 +100,13 @@ class RequestGuard:
 
         received = 0
         started = over = False
+        body_pending = (declared or 0) > 0 or _has_header(scope, b"transfer-encoding")
 
         async def limited_receive() -> Message:
-            nonlocal received, over
+            nonlocal received, over, body_pending
             message = await receive()
             if message["type"] == "http.request":
+                body_pending = bool(message.get("more_body", False))
                 received += len(message.get("body", b""))
                 if received > limit:
                     over = True
@@ -119,6 +124,11 @@ class RequestGuard:
                 return
             if message["type"] == "http.response.start":
                 started = True
+                if body_pending:
+                    # Answered without reading the body (no API key, rate limited): close the
+                    # connection, or the server would read and discard all of it to reuse it.
+                    headers = [*message.get("headers", []), (b"connection", b"close")]
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:
@@ -162,6 +172,10 @@ def _published_path_ok(path: str) -> bool:
         return False
     parts = path.removeprefix("/version/").removesuffix("/").split("/")
     return all(_SEGMENT.fullmatch(part) for part in parts)
+
+
+def _has_header(scope: Scope, wanted: bytes) -> bool:
+    return any(name == wanted for name, _ in scope.get("headers", ()))
 
 
 def _content_length(scope: Scope) -> int | None:
