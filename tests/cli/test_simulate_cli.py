@@ -48,12 +48,26 @@ def test_run_text(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
     assert "infected" in capsys.readouterr().out
 
 
+def test_run_full_protocol_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command docs/simulator.md shows, on a smaller town: real phones, same JSON keys."""
+    args = ["simulate", "run", "--population", "150", "--days", "20", "--uptake", "1"]
+    assert run_main(monkeypatch, *args, "--seed", "3", "--full-protocol", "--json") == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary.keys() >= RUN_KEYS
+    assert summary["mode"] == "full-protocol"
+    assert summary["population"] == 150
+    assert summary["uploads"] > 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["run", "--population", "5"], "--population"),
         (["run", "--preset", "nope"], "--preset"),
         (["run", "--uptake", "-1"], "--uptake"),
+        (["run", "--full-protocol", "--population", "2001"], "--full-protocol"),
         (["sweep", "--uptake-scale", "0,x", "--seeds", "1"], "--uptake-scale"),
         (["sweep", "--uptake-scale", "0", "--seeds", "0"], "--seeds"),
     ],

@@ -86,10 +86,20 @@ def run_command(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same run.")] = 1,
     out: OutOption = None,
     json_output: JsonOption = False,
+    full_protocol: Annotated[
+        bool,
+        typer.Option(
+            "--full-protocol",
+            help="App users are real phones: TEKs, RPIs, uploads through the real server, "
+            "published packages, on-device matching (at most 2,000 people).",
+        ),
+    ] = False,
 ) -> None:
     """One epidemic with the app, and the same seed without it."""
     _check(population, days, preset, seed)
     _check_scale(uptake, "--uptake")
+    if full_protocol and population > 2_000:
+        raise BadInput(f"--full-protocol runs at most 2,000 people, got --population {population}")
     from tracewarn.sim.epidemic import preset as make_preset
     from tracewarn.sim.epidemic import run_with_counterfactual
 
@@ -97,7 +107,9 @@ def run_command(
     with _progress("simulating", quiet=False) as bar:
         task = bar.add_task(f"{population:,} people x {days} days", total=2 * days)
         summary = run_with_counterfactual(
-            params, lambda done, total: bar.update(task, completed=done, total=total)
+            params,
+            lambda done, total: bar.update(task, completed=done, total=total),
+            full_protocol=full_protocol,
         )
     if out is not None:
         from tracewarn.sim.epidemic.report import write_run_report

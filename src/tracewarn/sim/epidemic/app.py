@@ -226,7 +226,7 @@ class AppLayer:
                     continue
                 row = np.searchsorted(uploaders[order], u)
                 trl = trls[row, min(back, trls.shape[1] - 1)]
-                r, t = self._windows(u, v, layer, trl)
+                r, t = self._windows(u, v, layer, trl, cday)
                 receivers.append(r)
                 days.append(np.full(len(r), cday, dtype=np.int64))
                 times.append(t)
@@ -261,8 +261,21 @@ class AppLayer:
         self.notified[who] = level
         return who, level
 
-    def _windows(self, u: I64, v: I64, layer: I64, trl: I64) -> tuple[I64, npt.NDArray[np.float64]]:
-        """Exposure windows (receiver, normalized time) of contacts with uploader keys' TRLs."""
+    def _windows(
+        self, u: I64, v: I64, layer: I64, trl: I64, cday: int
+    ) -> tuple[I64, npt.NDArray[np.float64]]:
+        """Exposure windows (receiver, normalized time) of contacts on `cday` with uploader keys'
+        TRLs. The full-protocol mode overrides this to turn the same windows into sightings."""
+        r, t, *_ = self._draw_windows(u, v, layer, trl)
+        return r, t
+
+    def _draw_windows(
+        self, u: I64, v: I64, layer: I64, trl: I64
+    ) -> tuple[I64, npt.NDArray[np.float64], I64, I64, I64, I64]:
+        """Heard windows: (receiver, normalized time, uploader, receiver, attenuation, scans).
+
+        One contact is split into windows of at most 6 scans (30 minutes), each with its own
+        attenuation; every window of a contact is a separate 30-minute slot on a phone."""
         p, rng = self.p, self._radio_rng
         dist = np.array(p.distance_m)[layer] * rng.lognormal(0.0, 0.5, len(u))
         minutes = np.array(p.duration_min)[layer] * rng.lognormal(0.0, 0.7, len(u))
@@ -281,4 +294,11 @@ class AppLayer:
         att = self.radio.attenuation(rng, dist[idx], offsets, np.zeros(len(idx), dtype=bool))
         heard = att <= self.radio.max_attenuation_db
         time = self.table.window_time(trl[idx], att, wscans)
-        return v[idx][heard], time[heard]
+        return (
+            v[idx][heard],
+            time[heard],
+            u[idx][heard],
+            v[idx][heard],
+            att[heard],
+            wscans[heard],
+        )

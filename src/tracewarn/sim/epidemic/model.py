@@ -20,6 +20,7 @@ arrays, never a Python loop over people:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,7 +58,12 @@ class Daily:
 class Model:
     """One run's state; `step()` advances one day. Deterministic for a `Params` (seed included)."""
 
-    def __init__(self, p: Params, people: People | None = None) -> None:
+    def __init__(
+        self,
+        p: Params,
+        people: People | None = None,
+        app_factory: Callable[[Params, People], AppLayer] = AppLayer,
+    ) -> None:
         self.p = p
         self.people = people if people is not None else build_people(p)
         n = self.people.n
@@ -83,7 +89,9 @@ class Model:
         # paired runs differ only by what the interventions changed (common random numbers).
         self._course = draw_course(self._rng["disease"], p, self.people.age, 0)
         self._tests: dict[int, list[tuple[I64, int]]] = {}
-        self.app = AppLayer(p, self.people)
+        # The full-protocol mode passes its own app layer (real devices and backend).
+        self.app = app_factory(p, self.people)
+        self.warning_log: list[tuple[int, int, int]] = []  # (person, level, day) as warned
         self.daily = Daily()
         self.daily_uploads = 0
         self._visits: Visits | None = None
@@ -264,6 +272,9 @@ class Model:
         self.daily.warnings.append([int(c) for c in counts])
         if len(who) == 0:
             return
+        self.warning_log.extend(
+            (int(w), int(lv), day) for w, lv in zip(who.tolist(), level.tolist(), strict=True)
+        )
         self.warned[who] = True
         self.warned_level[who] = np.maximum(self.warned_level[who], level)
         comp = np.array(p.quarantine_compliance_by_level)

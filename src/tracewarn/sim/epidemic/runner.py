@@ -25,17 +25,34 @@ Progress = Callable[[int, int], None]
 RT_TAIL_DAYS = 14  # people infected in the last days have not finished infecting others
 
 
-def run(p: Params, progress: Progress | None = None) -> dict[str, Any]:
-    """Run `p.days` days; the summary of `summarise` plus the wall time in seconds."""
+def run(
+    p: Params, progress: Progress | None = None, *, full_protocol: bool = False
+) -> dict[str, Any]:
+    """Run `p.days` days; the summary of `summarise` plus the wall time in seconds.
+
+    `full_protocol`: app users are real phones and uploads go through the real backend
+    (`full_protocol.full_protocol_model`, at most 2,000 people, check-ins off)."""
     started = time.perf_counter()
-    model = Model(p)
-    for day in range(p.days):
-        model.step()
-        if progress is not None:
-            progress(day + 1, p.days)
-    summary = summarise(model)
+    if full_protocol:
+        from tracewarn.sim.epidemic.full_protocol import full_protocol_model
+
+        with full_protocol_model(p) as model:
+            _play(model, progress)
+            summary = summarise(model)
+    else:
+        model = Model(p)
+        _play(model, progress)
+        summary = summarise(model)
+    summary["mode"] = "full-protocol" if full_protocol else "fast"
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _play(model: Model, progress: Progress | None) -> None:
+    for day in range(model.p.days):
+        model.step()
+        if progress is not None:
+            progress(day + 1, model.p.days)
 
 
 def summarise(model: Model) -> dict[str, Any]:
@@ -140,7 +157,9 @@ def _by_level(
     return out
 
 
-def run_with_counterfactual(p: Params, progress: Progress | None = None) -> dict[str, Any]:
+def run_with_counterfactual(
+    p: Params, progress: Progress | None = None, *, full_protocol: bool = False
+) -> dict[str, Any]:
     """`run(p)` plus the same seed without the app: infections averted per 1,000 warnings."""
     total = 2 * p.days
 
@@ -152,7 +171,12 @@ def run_with_counterfactual(p: Params, progress: Progress | None = None) -> dict
         if progress is not None:
             progress(p.days + done, total)
 
-    summary = run(p, first)
+    if full_protocol:
+        from tracewarn.sim.epidemic.full_protocol import full_protocol_params
+
+        p = full_protocol_params(p)
+    summary = run(p, first, full_protocol=full_protocol)
+    # Without the app nobody has a phone: the counterfactual is the fast mode's (same thing).
     base = summary if p.uptake_scale == 0 else run(p.with_(uptake_scale=0.0), second)
     averted = base["total_infected"] - summary["total_infected"]
     summary["counterfactual_total_infected"] = base["total_infected"]
