@@ -163,9 +163,12 @@ async def _run(
     stop = time.perf_counter() + duration
     get = _request_bytes(f"{host}:{port}", "GET", "/version/v1/diagnosis-keys/country")
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
         nonlocal errors, done
-        reader, writer = await asyncio.open_connection(host, port)
+        # Each client from its own loopback address (127.0.0.2, .3, ...), as phones come from
+        # distinct addresses: the per-client rate-limit rows are then distinct too.
+        source = (f"127.0.0.{2 + index % 250}", 0)
+        reader, writer = await asyncio.open_connection(host, port, local_addr=source)
         conn = _Connection(reader, writer)
         try:
             while time.perf_counter() < stop:
@@ -183,7 +186,7 @@ async def _run(
         finally:
             writer.close()
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(i) for i in range(clients)))
     return latencies, done, errors
 
 
