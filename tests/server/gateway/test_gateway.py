@@ -354,3 +354,16 @@ def test_gateway_stores_no_address_and_only_published_fields(gateway: Gateway) -
     with gw.ctx.engine.connect() as conn:
         dump = repr([list(conn.execute(sa.select(t))) for t in GatewayBase.metadata.sorted_tables])
     assert "127.0.0.1" not in dump
+
+
+def test_bodies_are_bounded_before_authentication(gateway: Gateway) -> None:
+    # The backend's request guard runs in front of the gateway too: a declared length over the
+    # limit is refused before a byte is read or the caller is identified.
+    http = gateway.http
+    big = {"Content-Length": str(10**9), "Content-Type": "application/json"}
+    for method, path in (("PUT", "/diagnosiskeys/callback/cb1"), ("POST", "/diagnosiskeys/upload")):
+        response = http.request(method, path, headers=big, content=b"{}")
+        assert response.status_code == 413, (path, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    small = http.put("/diagnosiskeys/callback/cb1", content=b"x" * (64 * 1024 + 1))
+    assert small.status_code == 413

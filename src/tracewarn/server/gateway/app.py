@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from tracewarn import __version__
 from tracewarn.server.gateway.context import GatewayContext, build_gateway_context
 from tracewarn.server.gateway.settings import GatewaySettings
+from tracewarn.server.guard import RequestGuard
 from tracewarn.server.problems import install_problem_handlers
 
 __all__ = ["create_gateway_app", "run_gateway_jobs", "served_gateway_app"]
@@ -76,7 +78,29 @@ def create_gateway_app(
     from tracewarn.server.gateway.routes import router
 
     app.include_router(router)
+    _install_guard(app, ctx)
     return app
+
+
+async def _members_are_not_rate_limited(_scope: MutableMapping[str, Any]) -> bool:
+    # Every caller is a member authenticated by its TLS client certificate.
+    return True
+
+
+def _install_guard(app: FastAPI, ctx: GatewayContext) -> None:
+    # The backend's request guard: every body bounded while it streams (batches up to the upload
+    # limit, anything else 64 KiB), no tracebacks and no request data in the gateway's logs.
+    upload_limit = ctx.settings.max_upload_bytes
+
+    def limit_for(path: str) -> int:
+        return upload_limit if path.startswith("/diagnosiskeys/upload") else 64 * 1024
+
+    app.add_middleware(
+        RequestGuard,
+        limit_for=limit_for,
+        rate_limit=_members_are_not_rate_limited,
+        response_size=0,
+    )
 
 
 def _schedule(ctx: GatewayContext, stop: threading.Event) -> None:
