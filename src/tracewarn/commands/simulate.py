@@ -23,11 +23,13 @@ simulate_app = typer.Typer(
 
 MAX_POPULATION = 10_000_000
 MAX_DAYS = 365
-PRESET_NAMES = ("openabm", "tracewarn")
+PRESET_NAMES = ("openabm", "openabm-april2020", "tracewarn")
 
 PopulationOption = Annotated[int, typer.Option("--population", help="People simulated.")]
 DaysOption = Annotated[int, typer.Option("--days", help="Days simulated.")]
-PresetOption = Annotated[str, typer.Option("--preset", help="Parameter set: openabm or tracewarn.")]
+PresetOption = Annotated[
+    str, typer.Option("--preset", help="Parameter set: openabm, openabm-april2020 or tracewarn.")
+]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Write JSON, PNG curves and report.html here.")
 ]

@@ -16,6 +16,8 @@ arrays, never a Python loop over people:
    symptoms, test results (positive: isolation, household quarantine, upload), hospitalisation.
 4. The app layer (`app.AppLayer`) records the day, publishes uploads and returns warnings;
    warned people quarantine with their level's compliance.
+
+Lockdown and shielding (off unless `lockdown_trigger_fraction` > 0) scale the layers' lambda.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class Model:
         self._visits: Visits | None = None
         self._everyone = np.arange(n, dtype=np.int32)
         self._stay_u = np.zeros(n)
+        self.lockdown_start: int | None = None  # first lockdown day, once triggered
+        self._elderly = self.people.age >= 7  # the 70-79 and 80+ groups
         self.scale = p.infectious_rate / self._mean_interactions()
         seeds = self._rng["seeding"].choice(n, size=min(p.n_seed_infection, n), replace=False)
         self._infect(np.sort(seeds), np.full(len(seeds), -1, dtype=np.int64), 0)
@@ -147,18 +151,23 @@ class Model:
         parts: list[tuple[I64, I64, npt.NDArray[np.float64]]] = []
         s, d, _ = ppl.home.gather(src)
         keep = ~gone[d]
-        parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_household))
+        home_f, work_f, rand_f, shield = self._restrictions(day)
+        parts.append(
+            (s[keep], d[keep], level[s[keep]] * p.relative_transmission_household * home_f)
+        )
         out = src[~away[src]]
         s, d, e = ppl.work.gather(out)
         keep = ~away[d] & edge_present(e, day, p.seed, p.daily_fraction_work)
-        parts.append((s[keep], d[keep], level[s[keep]] * p.relative_transmission_occupation))
+        lam = level[s[keep]] * p.relative_transmission_occupation * work_f
+        parts.append((s[keep], d[keep], self._shield(lam, s[keep], d[keep], shield)))
         infectious = level > 0
         if self._visits is not None:
             s, d, weight = self.app.presence.exposures(self._visits, infectious)  # type: ignore[union-attr]
             parts.append((s, d, level[s] * weight))
         for a, b in ((ra, rb), (rb, ra)):
             hit = infectious[a]
-            parts.append((a[hit], b[hit], level[a[hit]] * p.relative_transmission_random))
+            lam = level[a[hit]] * p.relative_transmission_random * rand_f
+            parts.append((a[hit], b[hit], self._shield(lam, a[hit], b[hit], shield)))
         s = np.concatenate([x[0] for x in parts])
         d = np.concatenate([x[1] for x in parts])
         lam = np.concatenate([x[2] for x in parts]) * self.scale
@@ -177,6 +186,35 @@ class Model:
             first[1:] = d[order][1:] != d[order][:-1]
             self._infect(d[order][first], s[order][first], day)
         return ra, rb
+
+    def _restrictions(self, day: int) -> tuple[float, float, float, float]:
+        """Today's (household, work, random) lambda factors and the over-70s' shielding factor."""
+        p = self.p
+        if self.lockdown_start is None or day < self.lockdown_start:
+            return 1.0, 1.0, 1.0, 1.0
+        if day < self.lockdown_start + p.lockdown_days:
+            return (
+                p.lockdown_household_multiplier,
+                p.lockdown_work_multiplier,
+                p.lockdown_random_multiplier,
+                1.0,
+            )
+        return 1.0, 1.0, 1.0, p.shield_elderly_multiplier
+
+    def _shield(
+        self, lam: npt.NDArray[np.float64], a: I64, b: I64, factor: float
+    ) -> npt.NDArray[np.float64]:
+        """Contacts with a shielded over-70 at either end transmit `factor` times as much."""
+        if factor == 1.0:
+            return lam
+        return np.where(self._elderly[a] | self._elderly[b], lam * factor, lam)
+
+    def _app_on(self, day: int) -> bool:
+        """Whether uploads count today: always, or from the end of lockdown in the NHSX set."""
+        if not self.p.app_on_after_lockdown:
+            return True
+        start = self.lockdown_start
+        return start is not None and day >= start + self.p.lockdown_days
 
     # -- quarantine and tests ------------------------------------------------------------------
 
@@ -260,6 +298,8 @@ class Model:
             self._upload(day, pos, onset)
 
     def _upload(self, day: int, who: I64, onset: I64) -> None:
+        if not self._app_on(day):
+            return
         done = self.app.upload(day, who, onset)
         self.daily_uploads += len(done)
         if len(done):
@@ -295,6 +335,11 @@ class Model:
         day = self.day
         self.daily_uploads = 0
         self._stay_u = self._rng["dropout"].random(self.people.n)
+        p = self.p
+        if p.lockdown_trigger_fraction > 0 and self.lockdown_start is None:
+            infected = np.count_nonzero(self.t_inf != NEVER)
+            if infected >= p.lockdown_trigger_fraction * self.people.n:
+                self.lockdown_start = day
         gone = (self.hospital <= day) & (self.recovery > day) | (self.death <= day)
         away = gone | (self.quar_until > day)
         presence = self.app.presence

@@ -12,6 +12,8 @@ Presets:
 - `tracewarn`: the same epidemic, but the app behaves like tracewarn/Corona-Warn-App: only a
   positive test (a TAN) lets a person upload, 60 % of positives consent (SwissCovid and CWA both
   measured about 60 %), keys are published in hourly packages and phones sync a few times a day.
+- `openabm-april2020`: `openabm` with the NHSX report's April 2020 parameter set, lockdown,
+  over-70s shielding and the app switched on at the end of lockdown.
 """
 
 from __future__ import annotations
@@ -138,6 +140,22 @@ class Params:
     place_transmission: tuple[float, float, float] = (1.0, 1.0, 0.5)  # per hour together
     check_in_probability: float = 0.7
 
+    # Lockdown and shielding (Hinch et al.'s NHSX report; off by default). Lockdown starts the day
+    # after cumulative infections reach `lockdown_trigger_fraction` of the population and lasts
+    # `lockdown_days`; meanwhile work and random transmission are multiplied by their factors and
+    # household transmission by its factor (OpenABM `lockdown_*_network_multiplier`). Afterwards
+    # the over-70s keep `shield_elderly_multiplier` on their work and random contacts. The factors
+    # scale transmission (lambda), not the contact lists the phones record, so diaries written
+    # during lockdown or by shielded people hold more contacts than happened (a cheap
+    # approximation: the app is off during lockdown and the 70+ hold few app users).
+    lockdown_trigger_fraction: float = 0.0  # 0: no lockdown
+    lockdown_days: int = 35
+    lockdown_work_multiplier: float = 0.2
+    lockdown_random_multiplier: float = 0.2
+    lockdown_household_multiplier: float = 1.5
+    shield_elderly_multiplier: float = 1.0
+    app_on_after_lockdown: bool = False  # uploads (not diaries) start when lockdown ends
+
     def with_(self, **changes: Any) -> Params:
         """A copy with some values changed (unknown names are an error)."""
         return dataclasses.replace(self, **changes)
@@ -175,7 +193,42 @@ _TRACEWARN = Params(
     test_on_symptoms_compliance=0.5,
 )
 
-PRESETS: dict[str, Params] = {"tracewarn": _TRACEWARN, "openabm": _OPENABM}
+# The NHSX report's April 2020 parameter set (OpenABM-Covid19 repository covid-19_instant_tracing,
+# "OpenABM-Covid19 parameters April 2020/Parameters_baseline.csv" and "Parameters_scenarios.csv"):
+# its disease values, doubling time 3 days (`infectious_rate` 6.75, the uptake figures' caption),
+# everyone warned quarantines (2 %/day drop-out) with the household (scenario S3), a 35-day
+# lockdown at 1 % infected with over-70s shielded afterwards, and the app switched on at its end.
+# The report's 80 % contact registration is not imposed: the radio model and the real risk
+# scoring decide (docs/simulator.md).
+_OPENABM_APRIL2020 = _OPENABM.with_(
+    mean_infectious_period=6.0,
+    sd_infectious_period=2.5,
+    infectious_rate=6.75,
+    mean_time_to_symptoms=6.0,
+    sd_time_to_symptoms=2.5,
+    fraction_asymptomatic=(0.18,) * AGE_GROUPS,
+    mild_fraction=(0.79, 0.79, 0.73, 0.68, 0.65, 0.59, 0.53, 0.41, 0.27),
+    asymptomatic_infectious_factor=0.29,
+    mild_infectious_factor=0.48,
+    relative_susceptibility=(0.71, 0.74, 0.79, 0.87, 0.98, 1.11, 1.26, 1.45, 1.66),
+    hospitalised_fraction=(0.01, 0.03, 0.04, 0.06, 0.08, 0.12, 0.15, 0.16, 0.14),
+    quarantine_dropout_self=0.02,
+    quarantine_dropout_positive=0.02,
+    quarantine_dropout_traced=0.02,
+    quarantine_compliance_by_level=(1.0,),
+    quarantine_household_on_traced=True,
+    app_users_fraction=(0.0, 0.9, 0.96, 0.95, 0.91, 0.81, 0.64, 0.41, 0.27),
+    lockdown_trigger_fraction=0.01,
+    lockdown_days=35,
+    shield_elderly_multiplier=0.2,
+    app_on_after_lockdown=True,
+)
+
+PRESETS: dict[str, Params] = {
+    "tracewarn": _TRACEWARN,
+    "openabm": _OPENABM,
+    "openabm-april2020": _OPENABM_APRIL2020,
+}
 
 
 def preset(name: str, **changes: Any) -> Params:

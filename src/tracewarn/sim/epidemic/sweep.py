@@ -36,7 +36,13 @@ _KEEP = (
 
 def _task(p: Params) -> dict[str, Any]:
     summary = run(p)
-    return {key: summary[key] for key in _KEEP}
+    out = {key: summary[key] for key in _KEEP}
+    # New infections in the last two weeks: whether the epidemic is still growing at the end
+    # (the NHSX report's "suppression" is incidence falling after lockdown is released).
+    new = summary["daily"]["new_infections"]
+    out["final_week_infected"] = sum(new[-7:])
+    out["week_before_infected"] = sum(new[-14:-7])
+    return out
 
 
 def sweep(
