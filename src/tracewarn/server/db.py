@@ -108,15 +108,24 @@ def cross_process_lock(engine: Engine, name: str, lock_dir: Path) -> Iterator[bo
         os.close(fd)
 
 
-def upgrade_database(engine: Engine, lock_dir: Path) -> None:
-    """Run `alembic upgrade head` on `engine`, waiting for another process doing the same."""
+def upgrade_database(
+    engine: Engine,
+    lock_dir: Path,
+    *,
+    migrations_dir: Path = MIGRATIONS_DIR,
+    lock_name: str = "migrate",
+) -> None:
+    """Run `alembic upgrade head` on `engine`, waiting for another process doing the same.
+
+    The backend's chain by default; the federation gateway passes its own chain and lock.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir))
     for _ in range(600):
-        with cross_process_lock(engine, "migrate", lock_dir) as got:
+        with cross_process_lock(engine, lock_name, lock_dir) as got:
             if got:
                 with engine.begin() as conn:
                     config.attributes["connection"] = conn

@@ -7,14 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from cryptography import x509
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracewarn.protocol.federation import load_certificate
-from tracewarn.server.db import cross_process_lock, make_engine, make_sessionmaker
+from tracewarn.server.db import make_engine, make_sessionmaker, upgrade_database
 from tracewarn.server.gateway.settings import GatewaySettings
 
 __all__ = ["GatewayContext", "build_gateway_context", "upgrade_gateway"]
@@ -36,17 +34,7 @@ class GatewayContext:
 
 def upgrade_gateway(engine: Engine, lock_dir: Path) -> None:
     """`alembic upgrade head` on the gateway's own chain (version table `gateway_alembic_version`)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    for _ in range(600):
-        with cross_process_lock(engine, "gateway-migrate", lock_dir) as got:
-            if got:
-                with engine.begin() as conn:
-                    config.attributes["connection"] = conn
-                    command.upgrade(config, "head")
-                return
-        time.sleep(0.1)
-    raise TimeoutError("another process held the gateway migration lock for a minute")
+    upgrade_database(engine, lock_dir, migrations_dir=MIGRATIONS_DIR, lock_name="gateway-migrate")
 
 
 def build_gateway_context(
