@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from tracewarn import __version__
+from tracewarn.server._lifespan import scheduled_lifespan
 from tracewarn.server._secrets import SecretBox, load_server_secret
 from tracewarn.server.context import ServerContext
 from tracewarn.server.db import make_engine, make_sessionmaker, upgrade_database
@@ -98,22 +99,13 @@ def create_app(
     cleans up in a background thread every `publish_interval_seconds`."""
     ctx = build_context(settings, clock=clock, blobs=blobs, random_bytes=random_bytes)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        thread = None
-        if scheduler and ctx.settings.publish_interval_seconds > 0:
-            thread = threading.Thread(
-                target=_schedule, args=(ctx, stop), name="tracewarn-publisher", daemon=True
-            )
-            thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            if thread is not None:
-                thread.join(timeout=30)
-            ctx.engine.dispose()
+    lifespan = scheduled_lifespan(
+        functools.partial(_schedule, ctx)
+        if scheduler and ctx.settings.publish_interval_seconds > 0
+        else None,
+        name="tracewarn-publisher",
+        on_exit=ctx.engine.dispose,
+    )
 
     # No Swagger UI or ReDoc: FastAPI's pages load their scripts, styles and favicon from public
     # CDNs, so an operator's browser opening them would call out of the health authority's site.

@@ -367,3 +367,8 @@ def test_bodies_are_bounded_before_authentication(gateway: Gateway) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
     small = http.put("/diagnosiskeys/callback/cb1", content=b"x" * (64 * 1024 + 1))
     assert small.status_code == 413
+
+
+def test_no_documentation_pages_that_load_from_public_cdns(gateway: Gateway) -> None:
+    for page in ("/docs", "/redoc"):
+        assert gateway.http.get(page).status_code == 404, page

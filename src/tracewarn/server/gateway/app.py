@@ -6,16 +6,17 @@ retention in a background thread every `batching_interval_seconds`.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from tracewarn import __version__
+from tracewarn.server._lifespan import scheduled_lifespan
 from tracewarn.server.gateway.context import GatewayContext, build_gateway_context
 from tracewarn.server.gateway.settings import GatewaySettings
 from tracewarn.server.guard import RequestGuard
@@ -50,28 +51,22 @@ def create_gateway_app(
 ) -> FastAPI:
     ctx = build_gateway_context(settings, clock=clock)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        thread = None
-        if scheduler and ctx.settings.batching_interval_seconds > 0:
-            thread = threading.Thread(
-                target=_schedule, args=(ctx, stop), name="tracewarn-gateway", daemon=True
-            )
-            thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            if thread is not None:
-                thread.join(timeout=30)
-            ctx.engine.dispose()
+    lifespan = scheduled_lifespan(
+        functools.partial(_schedule, ctx)
+        if scheduler and ctx.settings.batching_interval_seconds > 0
+        else None,
+        name="tracewarn-gateway",
+        on_exit=ctx.engine.dispose,
+    )
 
     app = FastAPI(
         title="tracewarn federation gateway",
         version=__version__,
         summary="EFGS-compatible exchange of signed diagnosis key batches between regions.",
         lifespan=lifespan,
+        # As the backend: FastAPI's documentation pages load scripts from public CDNs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     install_problem_handlers(app)
